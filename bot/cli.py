@@ -1,0 +1,154 @@
+"""The `marat` command: serve the bot, migrate the database, import the directory, add
+conferences. Errors are one readable line and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.app import StartupError, build_runtime, create_app
+from bot.demo import seed_demo
+from bot.domain.directory import parse_directory_csv
+from bot.domain.errors import FieldErrors, MaratError
+from bot.logs import configure_logging
+from bot.services import MaratService
+from bot.settings import Settings, SettingsError, load_settings
+from cards.common import day
+from storage.migrate import is_up_to_date, upgrade
+
+log = logging.getLogger("marat")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="marat", description="marat-bot: the MARAT in Teams.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the bot (POST /api/messages)")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 3978)")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="migrate, then seed a demo directory and conference dates",
+    )
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply every migration (safe to repeat)")
+
+    directory = commands.add_parser("directory", help="agencies, contacts and roles")
+    directory_commands = directory.add_subparsers(dest="directory_command", required=True)
+    importer = directory_commands.add_parser("import", help="load a CSV (all or nothing)")
+    importer.add_argument("file", type=Path)
+
+    meetings = commands.add_parser("meetings", help="the conference calendar")
+    meeting_commands = meetings.add_subparsers(dest="meetings_command", required=True)
+    add = meeting_commands.add_parser("add", help="add a conference date")
+    add.add_argument("date", type=date.fromisoformat, help="YYYY-MM-DD")
+    add.add_argument("--capacity", type=int, help="cases it can take (default 18)")
+    return parser
+
+
+def _with_service(settings: Settings, work: Callable[[MaratService], Awaitable[str]]) -> str:
+    async def run() -> str:
+        runtime = build_runtime(settings)
+        try:
+            if not await is_up_to_date(runtime.engine):
+                raise StartupError(
+                    "The database schema is not up to date: run `marat db upgrade` first."
+                )
+            return await work(runtime.service)
+        finally:
+            await runtime.engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _serve(settings: Settings, demo: bool) -> None:
+    settings.check_can_serve()
+    if demo:
+        upgrade(settings.database_url)
+
+        async def seed(service: MaratService) -> str:
+            await seed_demo(service)
+            return "demo directory and conferences ready"
+
+        log.info(_with_service(settings, seed))
+    log.info("marat-bot listening on http://%s:%s/api/messages", settings.host, settings.port)
+    web.run_app(
+        create_app(settings), host=settings.host, port=settings.port, print=None, access_log=None
+    )
+
+
+def _import_directory(settings: Settings, path: Path) -> str:
+    try:
+        content = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise StartupError(f"Cannot read {path}: {error.strerror}.") from None
+    except UnicodeDecodeError:
+        raise StartupError(f"{path} is not UTF-8 text.") from None
+    rows = parse_directory_csv(content)
+
+    async def apply(service: MaratService) -> str:
+        s = await service.import_directory(rows)
+        return (
+            f"Imported {len(rows)} rows: {s.agencies_created} new agencies, "
+            f"{s.people_created} new people, {s.people_updated} updated, "
+            f"{s.memberships_added} new agency contacts."
+        )
+
+    return _with_service(settings, apply)
+
+
+def _add_meeting(settings: Settings, when: date, capacity: int | None) -> str:
+    async def add(service: MaratService) -> str:
+        added = await service.add_meeting(None, when, capacity)
+        text = (
+            f"Conference {day(added.meeting.date)} saved with {added.meeting.capacity} "
+            f"places ({added.meeting.listed} taken)."
+        )
+        if added.newly_listed:
+            text += f" Listed waiting cases: {', '.join(added.newly_listed)}."
+        return text
+
+    return _with_service(settings, add)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        overrides: dict[str, object] = {}
+        if args.command == "serve":
+            if args.host:
+                overrides["host"] = args.host
+            if args.port:
+                overrides["port"] = args.port
+        settings = load_settings(**overrides)
+        configure_logging(settings.log_level)
+        if args.command == "serve":
+            _serve(settings, args.demo)
+        elif args.command == "db":
+            upgrade(settings.database_url)
+            print("Database schema is up to date.")
+        elif args.command == "directory":
+            print(_import_directory(settings, args.file))
+        elif args.command == "meetings":
+            print(_add_meeting(settings, args.date, args.capacity))
+    except FieldErrors as error:
+        print("marat: " + " ".join(error.errors.values()), file=sys.stderr)
+        return 2
+    except (SettingsError, StartupError, MaratError) as error:
+        print(f"marat: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""`marat serve --demo`: a directory and conference calendar to try the whole process alone.
+
+The Agents Playground's default user (Alex Wilber) is a coordinator and a contact of every
+agency; its other mock users are contacts of one agency each. All of it is synthetic.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from bot.domain.directory import DEFAULT_AGENCIES, DirectoryRow, Role
+from bot.services import MaratService
+
+PLAYGROUND_USER = "00000000-0000-0000-0000-0000000000020"
+PLAYGROUND_CONTACTS = (
+    ("00000000-0000-0000-0000-0000000000021", "Megan Bowen", "Police"),
+    ("00000000-0000-0000-0000-0000000000022", "Adele Vance", "IDVA service"),
+    ("00000000-0000-0000-0000-0000000000023", "Isaiah Langer", "Children's Social Care"),
+    ("00000000-0000-0000-0000-0000000000024", "Patti Fernandez", "Health (acute)"),
+    ("00000000-0000-0000-0000-0000000000025", "Lynne Robbins", "Housing"),
+)
+DEMO_WEEKS = 8
+
+
+def demo_directory() -> list[DirectoryRow]:
+    rows = [
+        DirectoryRow(1, None, "Alex Wilber", "alexw@example.com", PLAYGROUND_USER, Role.COORDINATOR)
+    ]
+    rows += [
+        DirectoryRow(
+            i + 2, agency, "Alex Wilber", "alexw@example.com", PLAYGROUND_USER, Role.CONTACT
+        )
+        for i, agency in enumerate(DEFAULT_AGENCIES)
+    ]
+    rows += [
+        DirectoryRow(100 + i, agency, name, None, aad, Role.CONTACT)
+        for i, (aad, name, agency) in enumerate(PLAYGROUND_CONTACTS)
+    ]
+    return rows
+
+
+def demo_conference_dates(service: MaratService, weeks: int = DEMO_WEEKS) -> list[date]:
+    """Weekly conferences on Thursdays (the next working day when a Thursday is a holiday)."""
+    today = service.today()
+    thursday = today + timedelta(days=(3 - today.weekday()) % 7)
+    dates = [service.calendar.next_working_day(thursday + timedelta(weeks=w)) for w in range(weeks)]
+    return sorted(set(dates))
+
+
+async def seed_demo(service: MaratService) -> None:
+    """Idempotent: running the demo again updates the same people and dates."""
+    await service.import_directory(demo_directory())
+    for day in demo_conference_dates(service):
+        existing = await service.meeting_on(day)
+        if existing is None:
+            await service.add_meeting(None, day, None)

@@ -1,0 +1,119 @@
+"""Read models of cases and conferences, as the use cases and cards see them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot.domain.calendar import WorkingDayCalendar
+from bot.domain.deadlines import CaseDeadlines
+from bot.domain.lifecycle import CaseState, Transition
+from bot.domain.referral import Criteria, Referral
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A MARAC conference date and how full it is."""
+
+    id: int
+    date: date
+    capacity: int
+    listed: int
+
+    @property
+    def free_places(self) -> int:
+        return max(0, self.capacity - self.listed)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Where a case is listed now; ``meeting_date`` is None while it waits for a conference."""
+
+    meeting_id: int | None
+    meeting_date: date | None
+    target: date
+    breach: bool
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case with its referral, deadlines, current listing and information returns."""
+
+    id: int
+    reference: str
+    state: CaseState
+    referral: Referral
+    deadlines: CaseDeadlines
+    listing: Listing
+    agencies: tuple[str, ...]
+    returns_in: int
+    returns_due: int
+    created_at: datetime
+    created_by: str
+
+    @property
+    def has_children(self) -> bool:
+        return self.referral.children_count > 0
+
+    @property
+    def is_repeat(self) -> bool:
+        return self.referral.criteria is Criteria.REPEAT
+
+    def working_days_since_day_zero(self, calendar: WorkingDayCalendar, today: date) -> int:
+        return max(0, calendar.working_days_between(self.deadlines.day_zero, today))
+
+    def next_deadline(self, today: date) -> tuple[str, date] | None:
+        """The next thing due for an open case, to sort and show on `/cases`."""
+        if not self.state.is_open:
+            return None
+        steps: list[tuple[str, date]] = []
+        if self.returns_in < self.returns_due:
+            steps.append(("information returns", self.deadlines.information_due))
+        if self.state is CaseState.REFERRED:
+            steps.append(("case discussion", self.deadlines.discussion))
+        if self.state in (
+            CaseState.REFERRED,
+            CaseState.DISCUSSED,
+            CaseState.DEFERRED,
+            CaseState.REVIEW,
+        ):
+            steps.append(("conference", self.listing.meeting_date or self.listing.target))
+        upcoming = [s for s in steps if s[1] >= today]
+        return (
+            min(upcoming, key=lambda s: s[1])
+            if upcoming
+            else (min(steps, key=lambda s: s[1]) if steps else None)
+        )
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    """A case with its timeline, for `/case`."""
+
+    case: CaseView
+    transitions: tuple[Transition, ...]
+    agency_names: dict[str, str]
+    answered_agencies: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Agenda:
+    """A conference's agenda in the SafeLives order, and today's day-3 case discussions."""
+
+    meeting: Meeting | None
+    with_children: tuple[CaseView, ...]
+    adult_only: tuple[CaseView, ...]
+    discussions_today: tuple[CaseView, ...]
+    day: date
+
+
+def agenda_order(cases: list[CaseView]) -> tuple[tuple[CaseView, ...], tuple[CaseView, ...]]:
+    """Cases with children first (children's agencies may then leave), then adult-only cases;
+    within each, the longest-waiting first."""
+
+    def key(c: CaseView) -> tuple[date, str]:
+        return (c.deadlines.day_zero, c.reference)
+
+    with_children = tuple(sorted((c for c in cases if c.has_children), key=key))
+    adult_only = tuple(sorted((c for c in cases if not c.has_children), key=key))
+    return with_children, adult_only

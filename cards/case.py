@@ -1,0 +1,103 @@
+"""Case summary (`/case`), open cases (`/cases`) and the conference list (`/meeting list`)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.domain.calendar import WorkingDayCalendar
+from bot.domain.cases import CaseDetail, CaseView, Meeting
+from bot.domain.referral import CRITERIA_LABELS, RELATIONSHIPS
+from cards.common import LONDON_FORMAT, Card, Element, day, envelope, facts, heading, text
+
+FALLBACK = "A MARAT case summary is ready."
+
+
+def case_card(
+    detail: CaseDetail, calendar: WorkingDayCalendar, today: date, show_referrer_detail: bool
+) -> Card:
+    case, referral, d = detail.case, detail.case.referral, detail.case.deadlines
+    names = detail.agency_names
+    body: list[Element] = [
+        heading(f"{case.reference} · {case.state.value}"),
+        facts(
+            [
+                ("Victim", referral.victim_name),
+                (
+                    "Criteria",
+                    CRITERIA_LABELS[referral.criteria]
+                    + (f" (DASH {referral.dash_score})" if referral.dash_score is not None else ""),
+                ),
+                ("Repeat", "yes" if case.is_repeat else "no"),
+                ("Children", str(referral.children_count)),
+                ("Relationship", RELATIONSHIPS.get(referral.relationship, referral.relationship)),
+                ("Referred by", names.get(referral.referring_agency, referral.referring_agency)),
+                (
+                    "Working days since day 0",
+                    str(case.working_days_since_day_zero(calendar, today)),
+                ),
+                ("Case discussion", day(d.discussion)),
+                (
+                    "Conference",
+                    day(case.listing.meeting_date)
+                    if case.listing.meeting_date
+                    else "waiting for a conference with capacity",
+                ),
+                (
+                    "Day-14 target",
+                    day(case.listing.target) + (" (breached)" if case.listing.breach else ""),
+                ),
+                ("Information returns", f"{case.returns_in}/{case.returns_due}"),
+            ]
+        ),
+    ]
+    if show_referrer_detail:
+        consent = (
+            "given"
+            if referral.consent
+            else (f"not given; shared because: {referral.consent_reason}")
+        )
+        body.append(facts([("Consent", consent)]))
+        if referral.summary:
+            body.append(text(referral.summary))
+    body.append(text("Returns", bold=True, spacing="Large"))
+    body.append(
+        facts(
+            [
+                (names.get(key, key), "returned" if key in detail.answered_agencies else "awaited")
+                for key in case.agencies
+            ]
+        )
+    )
+    body.append(text("Timeline", bold=True, spacing="Large"))
+    body.append(
+        facts(
+            [
+                (
+                    t.at.astimezone(LONDON_FORMAT.tz).strftime(LONDON_FORMAT.pattern),
+                    t.to_state.value + (f": {t.reason}" if t.reason else ""),
+                )
+                for t in detail.transitions
+            ]
+        )
+    )
+    return envelope(body, fallback_text=FALLBACK)
+
+
+def cases_card(cases: list[CaseView], today: date) -> Card:
+    body: list[Element] = [heading(f"Open cases ({len(cases)})")]
+    if not cases:
+        body.append(text("There are no open cases."))
+    for case in cases:
+        step = case.next_deadline(today)
+        next_text = f"{step[0]} {day(step[1])}" if step else "no deadline"
+        warn = " · **target missed**" if case.listing.breach else ""
+        body.append(text(f"**{case.reference}** · {case.state.value} · next: {next_text}{warn}"))
+    return envelope(body, fallback_text="A MARAT case list is ready.")
+
+
+def meetings_card(meetings: list[Meeting]) -> Card:
+    body: list[Element] = [heading("Coming MARAC conferences")]
+    if not meetings:
+        body.append(text("No conferences are scheduled. Add one with: meeting add YYYY-MM-DD"))
+    body.extend(text(f"{day(m.date)} · {m.listed} of {m.capacity} places taken") for m in meetings)
+    return envelope(body, fallback_text="A MARAT conference list is ready.")

@@ -1,0 +1,54 @@
+"""The help card: what this user may do (it differs by role)."""
+
+from __future__ import annotations
+
+from bot.domain.directory import Person
+from cards.common import Card, envelope, facts, heading, text
+
+COORDINATOR_COMMANDS = (
+    ("refer", "Open a referral card and create a case."),
+    ("agenda [next|today|YYYY-MM-DD]", "A conference's agenda and the day's case discussions."),
+    ("case REF", "A case's summary, returns and timeline."),
+    ("cases", "Open cases, missed targets first."),
+    ("meeting add YYYY-MM-DD [capacity]", "Add a conference date (or change its capacity)."),
+    ("meeting list", "Coming conferences and their places."),
+    ("help", "This list."),
+)
+CONTACT_COMMANDS = (
+    ("agenda [next|today|YYYY-MM-DD]", "The cases your agency is involved in at a conference."),
+    ("case REF", "A case your agency is involved in."),
+    ("help", "This list."),
+)
+
+
+def commands_for(person: Person) -> tuple[tuple[str, str], ...]:
+    return COORDINATOR_COMMANDS if person.is_coordinator else CONTACT_COMMANDS
+
+
+def help_card(person: Person, agency_names: dict[str, str], intro: str | None = None) -> Card:
+    roles = []
+    if person.is_coordinator:
+        roles.append("MARAT coordinator")
+    if person.agency_keys:
+        names = sorted(agency_names.get(k, k) for k in person.agency_keys)
+        roles.append("contact for " + ", ".join(names))
+    body = [heading("MARAT bot")]
+    if intro:
+        body.append(text(intro))
+    body.append(text(f"You are registered as {' and '.join(roles)}.", subtle=True))
+    body.append(facts(list(commands_for(person))))
+    body.append(
+        text(
+            "Type a command in this chat (the / is optional). In a channel, @mention "
+            "me; case details are only ever shown in a 1:1 chat.",
+            subtle=True,
+        )
+    )
+    return envelope(body, fallback_text="MARAT bot help.")
+
+
+def not_registered_text(help_contact: str) -> str:
+    return (
+        f"You are not registered with the MARAT, so I cannot help with this. "
+        f"Please ask {help_contact} to add you to the directory."
+    )
