@@ -18,7 +18,7 @@ from botbuilder.schema import ChannelAccount
 from bot.domain.errors import MaratError, NotRegistered
 from bot.gateway import TurnGateway, invoke_card_response, invoke_message_response, invoke_value
 from bot.logs import correlation_id, new_correlation_id
-from bot.routing import parse_command
+from bot.routing import parse_command, strip_bot_mention
 from cards.help import not_registered_text
 from dialogs import agenda, case, meeting, refer
 from dialogs import help as help_dialog
@@ -115,8 +115,8 @@ class MaratBot(TeamsActivityHandler):  # type: ignore[misc]
                 return
             await self._deliver(gateway, reply)
             return
-        text = (
-            TurnContext.remove_recipient_mention(activity) if activity.entities else (activity.text)
+        text = strip_bot_mention(
+            activity.text, activity.entities, activity.recipient.id if activity.recipient else None
         )
         command = parse_command(text, frozenset(COMMANDS))
         if command is None:
@@ -160,6 +160,13 @@ class MaratBot(TeamsActivityHandler):  # type: ignore[misc]
         return invoke_message_response(reply.text or "Done.")
 
     # -- installation: greet each person with what they may do ------------------------------
+
+    async def on_teams_members_added_dispatch(
+        self, members_added: list[ChannelAccount], _team: object, turn_context: TurnContext
+    ) -> None:
+        # Teams sends each new member's aadObjectId; the SDK's default would first look every
+        # member up through the connector, which the greeting does not need.
+        await self.on_members_added_activity(members_added, turn_context)
 
     async def on_members_added_activity(
         self, members_added: list[ChannelAccount], turn_context: TurnContext

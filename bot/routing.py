@@ -7,6 +7,7 @@ Teams' command menu inserts the bare word.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -25,3 +26,24 @@ def parse_command(text: str | None, known: frozenset[str]) -> Command | None:
     if name not in known:
         return None
     return Command(name, words[1].strip() if len(words) > 1 else "")
+
+
+def strip_bot_mention(text: str | None, entities: list[Any] | None, bot_id: str | None) -> str:
+    """Remove the bot's own @mention ("<at>MARAT</at> agenda" -> "agenda"), keeping others.
+
+    Mentions arrive either as generic entities (``additional_properties``) or as ``Mention``
+    models, depending on how the activity was built; botbuilder's helper handles only one.
+    """
+    result = text or ""
+    for entity in entities or []:
+        if getattr(entity, "type", None) != "mention":
+            continue
+        extra = getattr(entity, "additional_properties", None) or {}
+        mentioned = getattr(entity, "mentioned", None) or extra.get("mentioned") or {}
+        mentioned_id = (
+            mentioned.get("id") if isinstance(mentioned, dict) else getattr(mentioned, "id", None)
+        )
+        mention_text = getattr(entity, "text", None) or extra.get("text")
+        if mentioned_id == bot_id and mention_text:
+            result = result.replace(mention_text, " ")
+    return " ".join(result.split())

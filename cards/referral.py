@@ -76,7 +76,9 @@ def referral_card(
     get = v.get
     criteria = {c.value: label for c, label in CRITERIA_LABELS.items()}
     body: list[Element] = [heading("New MARAC referral")]
-    if errs:
+    general = [message for key, message in errs.items() if key not in INPUT_IDS]
+    body.extend(text(message, attention=True) for message in general)
+    if len(general) < len(errs):
         body.append(
             text(
                 "Please correct the fields marked below; nothing has been saved yet.",

@@ -142,7 +142,7 @@ class SqlMeetings:
             return []
         ids = [r.id for r in rows]
         result = await self.session.execute(_listed_count().where(ListingRow.meeting_id.in_(ids)))
-        counts: dict[int | None, int] = {meeting: count for meeting, count in result.tuples()}
+        counts: dict[int | None, int] = {meeting: count for meeting, count in result.all()}
         return [Meeting(r.id, r.date, r.capacity, counts.get(r.id, 0)) for r in rows]
 
     async def add(self, day: date, capacity: int, actor: str, at: datetime) -> Meeting:
@@ -335,7 +335,7 @@ class SqlCases:
                 .where(CaseAgencyRow.case_id.in_(ids))
                 .order_by(CaseAgencyRow.agency_id)
             )
-        ).tuples():
+        ).all():
             involved[case_id].append(agency_keys[agency_id])
         returns: dict[int, tuple[int, int]] = {}
         for case_id, total, answered in (
@@ -348,7 +348,7 @@ class SqlCases:
                 .where(InformationRequestRow.case_id.in_(ids))
                 .group_by(InformationRequestRow.case_id)
             )
-        ).tuples():
+        ).all():
             returns[case_id] = (answered, total)
         views = []
         for case, ref, listing, meeting_date in rows:
