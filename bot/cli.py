@@ -81,10 +81,20 @@ def _serve(settings: Settings, demo: bool) -> None:
             return "demo directory and conferences ready"
 
         log.info(_with_service(settings, seed))
-    log.info("marat-bot listening on http://%s:%s/api/messages", settings.host, settings.port)
-    web.run_app(
-        create_app(settings), host=settings.host, port=settings.port, print=None, access_log=None
-    )
+    address = f"http://{settings.host}:{settings.port}/api/messages"
+    try:
+        web.run_app(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            # Called once the socket is bound, so the line is true when it is logged.
+            print=lambda _banner: log.info("marat-bot listening on %s", address),
+            access_log=None,
+        )
+    except OSError as error:
+        raise StartupError(
+            f"Cannot listen on {settings.host}:{settings.port}: {error.strerror or error}."
+        ) from None
 
 
 def _import_directory(settings: Settings, path: Path) -> str:

@@ -24,7 +24,11 @@ def stack(
     try:
         running = start_stack(workdir)
     except E2ESetupError as error:
-        pytest.fail(f"end-to-end environment: {error}", pytrace=False)
+        problem = str(error)
+    else:
+        problem = ""
+    if problem:  # outside the except block: a clean message, no chained traceback
+        pytest.fail(f"end-to-end environment: {problem}", pytrace=False)
     request.config.stash[STACK] = running
     try:
         yield running

@@ -25,6 +25,7 @@ subprocesses on free loopback ports, waits for them to be ready and always stops
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -51,7 +52,7 @@ PLAYGROUND_PACKAGE = "@microsoft/m365agentsplayground"
 PLAYGROUND_VERSION = "0.2.28"
 E2E_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = E2E_DIR.parent.parent
-INSTALL_HINT = "run `npm ci --prefix tests/e2e` (needs Node.js 20+ and npm) from the project root"
+INSTALL_HINT = "run `npm ci --prefix tests/e2e` from the project root (needs Node.js 20+ and npm)"
 DEFAULT_TIMEOUT = 10.0
 REFERENCE = re.compile(r"MARAT-\d{4}-\d{4}")
 
@@ -208,7 +209,9 @@ class PlaygroundClient:
         try:
             raw = await self._get("/_internal/v1/config")
             self._config = PlaygroundConfig.parse(raw["config"], self._conversation)
-            ws_url = "ws" + self.base.removeprefix("http") + "/_ws_conversation/v1/conversations/stream"
+            ws_url = (
+                "ws" + self.base.removeprefix("http") + "/_ws_conversation/v1/conversations/stream"
+            )
             self._ws = await self._session.ws_connect(ws_url, heartbeat=20)
         except BaseException:
             await self._session.close()
@@ -224,10 +227,8 @@ class PlaygroundClient:
     ) -> None:
         if self._reader is not None:
             self._reader.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._reader
-            except (asyncio.CancelledError, Exception):
-                pass
         if self._ws is not None:
             await self._ws.close()
         if self._session is not None:
@@ -278,10 +279,12 @@ class PlaygroundClient:
 
     async def install(self) -> Any:
         """Install the app in the chat: the bot gets installationUpdate + conversationUpdate."""
-        return await self._post(f"/_debug/conversation/{self.config.conversation_id}/installation", {})
+        return await self._post(
+            f"/_debug/conversation/{self.config.conversation_id}/installation", {}
+        )
 
     async def send_text(self, text: str) -> Any:
-        """Type ``text`` in the chat; returns ``{"messageId", "timestamp"}`` of the user's message."""
+        """Type ``text`` in the chat; returns the user's message ``{"messageId", "timestamp"}``."""
         return await self._post(
             f"/_conversation/v1/conversations/{self.config.conversation_id}/messages",
             {"from": {"id": self.config.user_id}, "text": text, "textFormat": "plain"},
@@ -385,7 +388,10 @@ class PlaygroundClient:
     ) -> JSON:
         """The first bot message after ``since`` whose text (or card text) has ``substring``."""
         return await self.wait_for(
-            lambda m: substring in message_text(m), since, timeout, what=f"message with {substring!r}"
+            lambda m: substring in message_text(m),
+            since,
+            timeout,
+            what=f"message with {substring!r}",
         )
 
     async def wait_card(
@@ -417,6 +423,10 @@ class PlaygroundClient:
 
 class E2ESetupError(Exception):
     """The end-to-end environment is not usable; the message says what to do."""
+
+
+class ProcessExited(E2ESetupError):
+    """A process ended before it was ready (for example: its free port was taken meanwhile)."""
 
 
 def free_port() -> int:
@@ -487,10 +497,8 @@ class ManagedProcess:
             self._log.close()
 
     def _signal(self, sig: signal.Signals) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
 
 
 _LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
@@ -520,7 +528,7 @@ def wait_ready(
         for proc, url in list(pending.items()):
             code = proc.exited()
             if code is not None:
-                raise E2ESetupError(
+                raise ProcessExited(
                     f"{proc.name} exited with code {code} before it was ready "
                     f"({' '.join(proc.argv)}). Log tail:\n{proc.tail()}"
                 )
@@ -538,7 +546,9 @@ def wait_ready(
 def playground_executable() -> Path:
     """The pinned Playground CLI under tests/e2e/node_modules; fails with the install command."""
     if shutil.which("node") is None:
-        raise E2ESetupError(f"Node.js (`node`) is not on PATH: install Node.js 20+, then {INSTALL_HINT}.")
+        raise E2ESetupError(
+            f"Node.js (`node`) is not on PATH: install Node.js 20+, then {INSTALL_HINT}."
+        )
     executable = E2E_DIR / "node_modules" / ".bin" / "agentsplayground"
     manifest = E2E_DIR / "node_modules" / PLAYGROUND_PACKAGE / "package.json"
     if not executable.exists() or not manifest.exists():
@@ -636,20 +646,46 @@ class Stack:
     def processes(self) -> list[ManagedProcess]:
         return [self.bot.process, self.playground.process]
 
+    @property
+    def playground_devtools_log(self) -> Path:
+        """The Playground's own detailed log (it writes devTools/ into its working directory)."""
+        return self.workdir / "playground" / "devTools" / "m365agentsplayground.log"
+
     def logs(self, lines: int = 40) -> str:
-        """The tail of each process's log, for failure reports."""
-        return "\n".join(
-            f"--- {p.name} ({p.log_path}) ---\n{p.tail(lines)}" for p in self.processes
-        )
+        """The tail of each process's output and of the Playground's log, for failure reports."""
+        parts = [f"--- {p.name} ({p.log_path}) ---\n{p.tail(lines)}" for p in self.processes]
+        devtools = tail(self.playground_devtools_log, lines)
+        clipped = "\n".join(line[:300] for line in devtools.splitlines())
+        parts.append(f"--- playground devTools ({self.playground_devtools_log}) ---\n{clipped}")
+        return "\n".join(parts)
 
     def stop(self) -> None:
-        for proc in reversed(self.processes):
+        """Bot first: its graceful shutdown may still be finishing a turn that calls the
+        Playground's connector (a card update is acknowledged on the websocket before the
+        bot has read the HTTP answer), so the Playground must outlive it."""
+        for proc in self.processes:
             proc.stop()
 
 
-def start_stack(workdir: Path, timeout: float = 30.0) -> Stack:
-    """Start the bot and the Playground side by side and wait until both are ready."""
+def start_stack(workdir: Path, timeout: float = 30.0, attempts: int = 3) -> Stack:
+    """Start the bot and the Playground side by side and wait until both are ready.
+
+    A free port can be taken by someone else between choosing and binding it, so a start
+    where a process exits early is retried (in a fresh directory) up to ``attempts`` times.
+    """
     playground_executable()  # fail before starting anything if the Playground is missing
+    for attempt in range(1, attempts + 1):
+        rundir = workdir if attempt == 1 else workdir / f"retry-{attempt}"
+        rundir.mkdir(parents=True, exist_ok=True)
+        try:
+            return _start_once(rundir, timeout)
+        except ProcessExited:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _start_once(workdir: Path, timeout: float) -> Stack:
     bot = start_bot(workdir)
     try:
         playground = start_playground(workdir, bot.messages_url)

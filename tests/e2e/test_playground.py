@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -113,6 +113,14 @@ async def open_cases(pg: PlaygroundClient) -> tuple[int, set[str]]:
     return int(match.group(1)), set(REFERENCE.findall(text))
 
 
+async def agenda(pg: PlaygroundClient, args: str) -> str:
+    """Type /agenda [args] and return the visible text of the agenda card."""
+    k = pg.mark()
+    await pg.send_text(f"/agenda {args}".strip())
+    _, card = await pg.wait_card(since=k, predicate=lambda c: "MARAC conference" in card_text(c))
+    return card_text(card)
+
+
 def invoked_card(response: Any) -> JSON:
     """The card of an Action.Execute invoke response (Universal Actions)."""
     assert isinstance(response, dict), response
@@ -122,8 +130,14 @@ def invoked_card(response: Any) -> JSON:
     return card
 
 
-def expected_dates(today: date) -> tuple[date, date]:
-    """(case discussion, conference) for a referral received today, from the calendar.
+class Expected(NamedTuple):
+    discussion: date  # working day 3 from day 0
+    conference: date  # where the case is listed
+    next_conference: date  # what a plain `/agenda` shows
+
+
+def expected_dates(today: date) -> Expected:
+    """The dates a referral received today must get, from the project's working-day calendar.
 
     Case discussion: working day 3 counted from day 0 (today, or the next working day).
     Conference: the first seeded Thursday (moved to the next working day on a holiday) on or
@@ -138,7 +152,7 @@ def expected_dates(today: date) -> tuple[date, date]:
         {calendar.next_working_day(thursday + timedelta(weeks=w)) for w in range(DEMO_WEEKS)}
     )
     conference = next(d for d in conferences if d >= earliest)
-    return discussion, conference
+    return Expected(discussion, conference, next(d for d in conferences if d >= today))
 
 
 async def test_install_greets_with_the_help_card(pg: PlaygroundClient) -> None:
@@ -161,6 +175,7 @@ async def test_refer_execute_creates_a_case_on_the_agenda(pg: PlaygroundClient) 
     assert action["fallback"]["data"] == action["data"]
 
     today = london_today()
+    assert inputs["received_date"]["value"] == today.isoformat()  # defaults to today (London)
     response = await pg.execute(
         message["messageId"], VERB, {**action["data"], **valid_inputs(card)}, action["title"]
     )
@@ -172,21 +187,22 @@ async def test_refer_execute_creates_a_case_on_the_agenda(pg: PlaygroundClient) 
     assert re.fullmatch(r"MARAT-\d{4}-\d{4}", reference)
     assert "Jane Testcase" not in text  # initials only
 
-    discussion, conference = expected_dates(today)
+    expected = expected_dates(today)
     facts = facts_of(done)
     discussion_shown = next(v for t, v in facts.items() if "discussion" in t.lower())
-    assert discussion_shown == shown(discussion), facts
-    assert facts.get("Conference") == shown(conference), facts
+    assert discussion_shown == shown(expected.discussion), facts
+    assert facts.get("Conference") == shown(expected.conference), facts
 
-    k = pg.mark()
-    await pg.send_text(f"/agenda {conference.isoformat()}")
-    _, agenda = await pg.wait_card(
-        since=k, predicate=lambda c: "MARAC conference" in card_text(c)
-    )
-    agenda_text = card_text(agenda)
-    assert f"MARAC conference {shown(conference)}" in agenda_text, agenda_text
+    # The agenda of the conference the case is listed at.
+    agenda_text = await agenda(pg, expected.conference.isoformat())
+    assert f"MARAC conference {shown(expected.conference)}" in agenda_text, agenda_text
     assert reference in agenda_text, agenda_text
     assert "Jane Testcase" not in agenda_text
+    # A plain `/agenda` shows the next conference, which holds the new case only when it is
+    # the one the case was listed at (not when it falls before working day 4).
+    agenda_text = await agenda(pg, "")
+    assert f"MARAC conference {shown(expected.next_conference)}" in agenda_text, agenda_text
+    assert (reference in agenda_text) == (expected.next_conference == expected.conference)
 
 
 async def test_invalid_referral_comes_back_with_errors_and_creates_nothing(
