@@ -133,12 +133,27 @@ def input_number(
     id_: str, label: str, value: str = "", *, low: int, high: int, required: bool = False
 ) -> Element:
     element: Element = {"type": "Input.Number", "id": id_, "label": label, "min": low, "max": high}
-    if value != "":
-        element["value"] = value
+    # Input.Number takes a JSON number: a string value is silently dropped by the renderer,
+    # and the user's entry with it.
+    number = _as_number(value)
+    if number is not None:
+        element["value"] = number
     if required:
         element["isRequired"] = True
         element["errorMessage"] = f"{label} is required (a number from {low} to {high})."
     return element
+
+
+def _as_number(value: str) -> int | float | None:
+    try:
+        return int(value)
+    except ValueError:
+        pass
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if number == number and abs(number) != float("inf") else None
 
 
 def input_choice(

@@ -308,10 +308,10 @@ async def test_audit_record_writes_one_row(
         await uow.commit()
     async with units() as uow:
         rows = (await uow.session.scalars(select(AuditRow).order_by(AuditRow.id))).all()
-    stored = [
-        AuditEvent(r.at, r.actor, r.role, r.action, r.outcome, r.case_id, r.correlation_id)
-        for r in rows
-    ]
+        stored = [
+            AuditEvent(r.at, r.actor, r.role, r.action, r.outcome, r.case_id, r.correlation_id)
+            for r in rows
+        ]
     assert stored == [event, bare]
 
 
@@ -331,14 +331,12 @@ async def test_issued_tokens_are_random_url_safe_and_stored_only_hashed(
         assert URL_SAFE.match(token), token
         assert len(token) >= 32  # at least 192 random bits in base64
 
+    columns = CardTokenRow.__table__.columns.keys()
     async with units() as uow:
         rows = (await uow.session.scalars(select(CardTokenRow))).all()
-    assert sorted(r.token_hash for r in rows) == sorted(
-        hashlib.sha256(t.encode()).hexdigest() for t in tokens
-    )
-    stored_text = " ".join(
-        str(getattr(row, column)) for row in rows for column in CardTokenRow.__table__.columns.keys()
-    )
+        hashes = sorted(r.token_hash for r in rows)
+        stored_text = " ".join(str(getattr(row, column)) for row in rows for column in columns)
+    assert hashes == sorted(hashlib.sha256(t.encode()).hexdigest() for t in tokens)
     for token in tokens:
         assert token not in stored_text
 

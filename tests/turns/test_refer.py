@@ -65,7 +65,8 @@ async def test_the_issue_example_is_refused_field_by_field_with_values_kept(
     fields = inputs_of(card)
     assert fields["perpetrator_name"]["value"] == "John Fictional"
     assert fields["summary"]["value"] == "Synthetic test summary."
-    assert fields["dash_score"]["value"] == "30"
+    assert fields["dash_score"]["value"] == 30  # a JSON number, or Teams drops it
+    assert fields["children_count"]["value"] == 2
     assert card["actions"][0]["data"]["token"] == token
     cases = await harness.service.open_cases(harness.chat().aad)
     assert cases == []
