@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 from bot.domain.calendar import REGIONS, WorkingDayCalendar
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-# CI clones the repository into its own folder with a copy of shared/ beside it.
-GOV_UK_BANK_HOLIDAYS = REPO_ROOT.parent / "shared" / "data" / "gov-uk-bank-holidays-2024-2027.json"
+# The government's published list (the bank-holidays.json feed, snapshot of August 2025,
+# Open Government Licence), kept in the repository so the test needs nothing beside it.
+GOV_UK_BANK_HOLIDAYS = Path(__file__).parent / "data" / "gov-uk-bank-holidays-2024-2027.json"
 GOV_UK_DIVISION = {
     "ENG": "england-and-wales",
     "WLS": "england-and-wales",
@@ -27,7 +27,7 @@ GOV_UK_DIVISION = {
     "NIR": "northern-ireland",
 }
 # A one-off Scottish bank holiday announced after the gov.uk snapshot was taken; the installed
-# ``holidays`` package (0.109) already knows it (see shared/data/README.md).
+# ``holidays`` package (0.109) already knows it (see tests/unit/data).
 SCOTLAND_WORLD_CUP_HOLIDAY = date(2026, 6, 15)
 
 
@@ -47,7 +47,7 @@ def gov_uk_bank_holidays(region: str) -> set[date]:
     if not GOV_UK_BANK_HOLIDAYS.is_file():
         pytest.fail(
             f"The gov.uk bank-holiday fixture is missing: expected {GOV_UK_BANK_HOLIDAYS} "
-            "(shared/data must sit beside the repository folder)."
+            "(it is part of the repository: tests/unit/data)."
         )
     feed = json.loads(GOV_UK_BANK_HOLIDAYS.read_text(encoding="utf-8"))
     events = feed[GOV_UK_DIVISION[region]]["events"]
