@@ -154,7 +154,11 @@ async def _readyz(request: web.Request) -> web.Response:
 def create_app(
     settings: Settings, clock: Clock | None = None, engine: AsyncEngine | None = None
 ) -> web.Application:
-    """The bot's aiohttp application: `POST /api/messages`, `GET /healthz`, `GET /readyz`."""
+    """The bot's aiohttp application: `POST /api/messages`, `GET /healthz`, `GET /readyz`.
+
+    Refuses (SettingsError) to build an unauthenticated bot for a non-loopback address.
+    """
+    settings.check_can_serve()
     runtime = build_runtime(settings, clock, engine)
     app = web.Application(client_max_size=256 * 1024)
     app[RUNTIME] = runtime

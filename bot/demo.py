@@ -40,10 +40,15 @@ def demo_directory() -> list[DirectoryRow]:
 
 
 def demo_conference_dates(service: MaratService, weeks: int = DEMO_WEEKS) -> list[date]:
-    """Weekly conferences on Thursdays (the next working day when a Thursday is a holiday)."""
-    today = service.today()
-    thursday = today + timedelta(days=(3 - today.weekday()) % 7)
-    dates = [service.calendar.next_working_day(thursday + timedelta(weeks=w)) for w in range(weeks)]
+    """Weekly conferences on Thursdays (the next working day when a Thursday is a holiday),
+    from the earliest day a case referred today could be heard, so that `agenda` right after
+    a first referral shows that case."""
+    calendar = service.calendar
+    first = calendar.add_working_days(
+        calendar.day_zero(service.today()), service.policy.earliest_conference_day
+    )
+    thursday = first + timedelta(days=(3 - first.weekday()) % 7)
+    dates = [calendar.next_working_day(thursday + timedelta(weeks=w)) for w in range(weeks)]
     return sorted(set(dates))
 
 
