@@ -23,7 +23,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.delivery import Conversations, OutboxSender
 from bot.domain.clock import Clock, SystemClock
+from bot.gateway import BotFrameworkGateway
 from bot.handler import MaratBot
 from bot.logs import new_correlation_id
 from bot.services import MaratService, ServiceOptions
@@ -47,6 +49,7 @@ class Runtime:
     service: MaratService
     bot: MaratBot
     adapter: CloudAdapter
+    sender: OutboxSender
 
 
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -66,17 +69,22 @@ def build_runtime(
     settings: Settings, clock: Clock | None = None, engine: AsyncEngine | None = None
 ) -> Runtime:
     engine = engine or create_engine(settings.database_url)
+    clock = clock or SystemClock()
+    units = SqlUnitOfWorkFactory(session_factory(engine))
     calendar = settings.calendar()
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_AdapterConfig(settings)))
+    gateway = BotFrameworkGateway(adapter, settings.app_id)
+    sender = OutboxSender(units, gateway, clock)
     service = MaratService(
-        SqlUnitOfWorkFactory(session_factory(engine)),
-        clock or SystemClock(),
+        units,
+        clock,
         calendar,
         settings.policy(),
         ServiceOptions(settings.case_prefix, settings.conference_capacity),
+        on_outbox=sender.wake,
     )
-    deps = Dependencies(service, calendar, settings.help_contact)
-    bot = MaratBot(deps, settings.tenants)
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_AdapterConfig(settings)))
+    deps = Dependencies(service, calendar, settings.help_contact, gateway)
+    bot = MaratBot(deps, settings.tenants, Conversations(units, clock, sender.wake))
 
     async def on_error(context: object, error: Exception) -> None:
         # Anything that escapes the handler: log by type only, and tell the user a reference.
@@ -92,7 +100,7 @@ def build_runtime(
                 )
 
     adapter.on_turn_error = on_error
-    return Runtime(settings, engine, service, bot, adapter)
+    return Runtime(settings, engine, service, bot, adapter, sender)
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -169,8 +177,10 @@ def create_app(
         try:
             if not await is_up_to_date(runtime.engine):
                 raise StartupError("The database schema is not up to date: run `marat db upgrade`.")
+            runtime.sender.start()
             yield
         finally:
+            await runtime.sender.stop()
             await runtime.engine.dispose()
             if lock is not None:
                 lock.close()

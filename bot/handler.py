@@ -15,14 +15,16 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import ChannelAccount
 
+from bot.delivery import Conversations
 from bot.domain.errors import MaratError, NotRegistered
 from bot.gateway import TurnGateway, invoke_card_response, invoke_message_response, invoke_value
 from bot.logs import correlation_id, new_correlation_id
-from bot.routing import parse_command, strip_bot_mention
+from bot.ports import Address, TeamAddress
+from bot.routing import mentioned_people, parse_command, strip_bot_mention
 from cards.help import not_registered_text
-from dialogs import agenda, case, meeting, refer
+from dialogs import agenda, case, directory, information_request, meeting, refer
 from dialogs import help as help_dialog
-from dialogs.base import Dependencies, Reply, TurnInfo
+from dialogs.base import Dependencies, Mentioned, Reply, TurnInfo
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +38,34 @@ COMMANDS: dict[str, CommandHandler] = {
     "cases": case.list_open,
     "meeting": meeting.run,
     "help": help_dialog.run,
+    "agency": directory.agency,
+    "contact": directory.contact,
+    "coordinator": directory.coordinator,
 }
 VERBS: dict[str, VerbHandler] = {
     "refer.submit": refer.submit,
+    "inforeq.submit": information_request.submit,
 }
 ERROR_TEXT = "Sorry, something went wrong on my side. If it happens again, quote reference {}."
+
+
+def team_id_of(context: TurnContext) -> str | None:
+    channel_data = context.activity.channel_data
+    team = (channel_data or {}).get("team") if isinstance(channel_data, dict) else None
+    return str(team["id"]) if isinstance(team, dict) and team.get("id") else None
+
+
+def roster_of(context: TurnContext) -> TeamAddress | None:
+    """The team (in a channel) or the chat whose members this turn can look up."""
+    activity = context.activity
+    conversation_id = team_id_of(context) or (
+        activity.conversation.id if activity.conversation else None
+    )
+    if not conversation_id or not activity.service_url or not activity.recipient:
+        return None
+    return TeamAddress(
+        conversation_id, tenant_of(context), activity.service_url, activity.recipient.id
+    )
 
 
 def tenant_of(context: TurnContext) -> str | None:
@@ -53,10 +78,16 @@ def tenant_of(context: TurnContext) -> str | None:
 
 
 class MaratBot(TeamsActivityHandler):  # type: ignore[misc]
-    def __init__(self, deps: Dependencies, allowed_tenants: frozenset[str]) -> None:
+    def __init__(
+        self,
+        deps: Dependencies,
+        allowed_tenants: frozenset[str],
+        conversations: Conversations | None = None,
+    ) -> None:
         super().__init__()
         self.deps = deps
         self.allowed_tenants = allowed_tenants
+        self.conversations = conversations
 
     # -- every turn ------------------------------------------------------------------------
 
@@ -69,7 +100,49 @@ class MaratBot(TeamsActivityHandler):  # type: ignore[misc]
                 extra={"activity_type": turn_context.activity.type},
             )
             return
+        await self._remember(turn_context)
         await super().on_turn(turn_context)
+
+    async def _remember(self, context: TurnContext) -> None:
+        """Keep where each person's 1:1 chat is, and which teams the app is in, up to date."""
+        if self.conversations is None:
+            return
+        activity = context.activity
+        sender, recipient = activity.from_property, activity.recipient
+        conversation = activity.conversation
+        if not (conversation and recipient and activity.service_url):
+            return
+        try:
+            team_id = team_id_of(context)
+            if team_id:
+                bot_left = any(m.id == recipient.id for m in activity.members_removed or [])
+                if bot_left or (
+                    activity.type == "installationUpdate" and activity.action == "remove"
+                ):
+                    await self.conversations.forget_team(team_id)
+                else:
+                    await self.conversations.remember_team(
+                        TeamAddress(team_id, tenant_of(context), activity.service_url, recipient.id)
+                    )
+            if (
+                conversation.conversation_type in (None, "personal")
+                and sender
+                and (sender.aad_object_id)
+            ):
+                await self.conversations.remember_personal(
+                    Address(
+                        sender.aad_object_id.lower(),
+                        tenant_of(context),
+                        sender.id,
+                        conversation.id,
+                        activity.service_url,
+                        recipient.id,
+                        activity.channel_id or "msteams",
+                    )
+                )
+        except Exception:
+            # Never lose the user's turn over bookkeeping; the next activity refreshes it.
+            log.exception("could not store the conversation reference")
 
     def _turn(self, context: TurnContext) -> TurnInfo:
         activity = context.activity
@@ -77,10 +150,17 @@ class MaratBot(TeamsActivityHandler):  # type: ignore[misc]
         conversation_type = (
             activity.conversation.conversation_type if activity.conversation else None
         ) or "personal"
+        bot_id = activity.recipient.id if activity.recipient else ""
         return TurnInfo(
             aad_object_id=(sender.aad_object_id or "").lower() if sender else "",
             is_personal=conversation_type == "personal",
             correlation_id=correlation_id.get(),
+            mentions=tuple(
+                Mentioned(user_id, name)
+                for user_id, name in mentioned_people(activity.entities, bot_id)
+            ),
+            roster=roster_of(context),
+            tenant_id=tenant_of(context),
         )
 
     async def _run(self, turn: TurnInfo, call: Callable[[], Awaitable[Reply]], label: str) -> Reply:

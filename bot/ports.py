@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.domain.cases import CaseView, Meeting
 from bot.domain.deadlines import CaseDeadlines, ConferenceChoice, ConferenceSlot
+from bot.domain.delivery import ConnectorAnswer
 from bot.domain.directory import Agency, Person
+from bot.domain.information import Answer, InformationRequest
 from bot.domain.lifecycle import Transition
 from bot.domain.referral import Referral
 
@@ -46,6 +48,8 @@ class DirectoryRepository(Protocol):
     ) -> bool: ...
     async def set_coordinator(self, aad_object_id: str, is_coordinator: bool) -> None: ...
     async def add_membership(self, aad_object_id: str, agency_key: str) -> bool: ...
+    async def contacts_of(self, agency_key: str) -> list[Person]: ...
+    async def coordinators(self) -> list[Person]: ...
 
 
 class MeetingRepository(Protocol):
@@ -77,6 +81,11 @@ class CaseRepository(Protocol):
     ) -> None: ...
     async def transitions(self, case_id: int) -> list[Transition]: ...
     async def answered_agencies(self, case_id: int) -> frozenset[str]: ...
+    async def information_requests(self, case_id: int) -> list[InformationRequest]: ...
+    async def information_request(self, request_id: int) -> InformationRequest | None: ...
+    async def answer_request(
+        self, request_id: int, by: str, at: datetime, answer: Answer, late: bool
+    ) -> bool: ...
 
 
 class AuditLog(Protocol):
@@ -89,6 +98,108 @@ class CardTokens(Protocol):
     ) -> str: ...
     async def peek(self, token: str) -> TokenInfo | None: ...
     async def claim(self, token: str, used_by: str, at: datetime, outcome: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where a person's 1:1 chat with the bot is (a stored conversation reference)."""
+
+    aad_object_id: str
+    tenant_id: str | None
+    user_id: str
+    conversation_id: str
+    service_url: str
+    bot_id: str
+    channel_id: str = "msteams"
+
+
+@dataclass(frozen=True)
+class TeamAddress:
+    """A team the app is installed in; its roster can open 1:1 chats with members."""
+
+    team_id: str
+    tenant_id: str | None
+    service_url: str
+    bot_id: str
+
+
+@dataclass(frozen=True)
+class Member:
+    """A person as the Teams roster knows them."""
+
+    user_id: str
+    aad_object_id: str
+    name: str
+    email: str | None
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """Text and/or a card; ``summary`` is what notification previews show (keep it neutral)."""
+
+    text: str | None = None
+    card: dict[str, Any] | None = None
+    summary: str | None = None
+
+
+class Messenger(Protocol):
+    """Every proactive Bot Framework call (implemented by bot/gateway.py)."""
+
+    async def send(self, address: Address, message: OutgoingMessage) -> ConnectorAnswer: ...
+    async def update(
+        self, address: Address, activity_id: str, message: OutgoingMessage
+    ) -> ConnectorAnswer: ...
+    async def member(self, team: TeamAddress, who: str) -> Member | None: ...
+    async def open_personal_chat(self, team: TeamAddress, member: Member) -> Address | None: ...
+
+
+class AddressBook(Protocol):
+    async def save_personal(self, address: Address, at: datetime) -> bool: ...
+    async def personal(self, aad_object_id: str) -> Address | None: ...
+    async def save_team(self, team: TeamAddress, at: datetime) -> None: ...
+    async def remove_team(self, team_id: str, at: datetime) -> None: ...
+    async def teams(self, tenant_id: str | None) -> list[TeamAddress]: ...
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    key: str
+    recipient: str
+    kind: str
+    payload: str
+    replaces_key: str | None
+    case_id: int | None
+    attempts: int
+
+
+class Outbox(Protocol):
+    async def enqueue(
+        self,
+        key: str,
+        recipient: str,
+        kind: str,
+        payload: str,
+        at: datetime,
+        case_id: int | None = None,
+        replaces_key: str | None = None,
+    ) -> bool: ...
+    async def claim_due(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> list[OutboxItem]: ...
+    async def sent(self, key: str) -> tuple[str, str] | None: ...
+    async def status(self, key: str) -> str | None: ...
+    async def replace_pending_payload(self, key: str, payload: str) -> bool: ...
+    async def mark_sent(
+        self, item_id: int, conversation_id: str, activity_id: str | None, status: int, at: datetime
+    ) -> None: ...
+    async def mark_retry(
+        self, item_id: int, next_attempt_at: datetime, status: int | None, count_attempt: bool
+    ) -> None: ...
+    async def mark_failed(
+        self, item_id: int, final_status: str, status: int | None, at: datetime
+    ) -> None: ...
+    async def delivery_states(self, case_id: int) -> dict[str, str]: ...
 
 
 class UnitOfWork(Protocol):
@@ -104,6 +215,10 @@ class UnitOfWork(Protocol):
     def audit(self) -> AuditLog: ...
     @property
     def tokens(self) -> CardTokens: ...
+    @property
+    def addresses(self) -> AddressBook: ...
+    @property
+    def outbox(self) -> Outbox: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(

@@ -38,12 +38,29 @@ def strip_bot_mention(text: str | None, entities: list[Any] | None, bot_id: str 
     for entity in entities or []:
         if getattr(entity, "type", None) != "mention":
             continue
-        extra = getattr(entity, "additional_properties", None) or {}
-        mentioned = getattr(entity, "mentioned", None) or extra.get("mentioned") or {}
-        mentioned_id = (
-            mentioned.get("id") if isinstance(mentioned, dict) else getattr(mentioned, "id", None)
-        )
-        mention_text = getattr(entity, "text", None) or extra.get("text")
+        mentioned_id, _name, mention_text = _mention_parts(entity)
         if mentioned_id == bot_id and mention_text:
             result = result.replace(mention_text, " ")
     return " ".join(result.split())
+
+
+def _mention_parts(entity: Any) -> tuple[str | None, str | None, str | None]:
+    extra = getattr(entity, "additional_properties", None) or {}
+    mentioned = getattr(entity, "mentioned", None) or extra.get("mentioned") or {}
+    if isinstance(mentioned, dict):
+        user_id, name = mentioned.get("id"), mentioned.get("name")
+    else:
+        user_id, name = getattr(mentioned, "id", None), getattr(mentioned, "name", None)
+    return user_id, name, getattr(entity, "text", None) or extra.get("text")
+
+
+def mentioned_people(entities: list[Any] | None, bot_id: str | None) -> list[tuple[str, str]]:
+    """(chat user id, display name) of everyone @mentioned except the bot, in order."""
+    people: list[tuple[str, str]] = []
+    for entity in entities or []:
+        if getattr(entity, "type", None) != "mention":
+            continue
+        user_id, name, _text = _mention_parts(entity)
+        if user_id and user_id != bot_id:
+            people.append((str(user_id), str(name or "")))
+    return people

@@ -9,10 +9,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from bot import messages
+from bot.delivery import enqueue, notify_coordinators, replace_card
 from bot.domain.calendar import WorkingDayCalendar
 from bot.domain.cases import Agenda, CaseDetail, CaseView, Meeting, agenda_order
 from bot.domain.clock import Clock, london_today
@@ -31,11 +33,13 @@ from bot.domain.errors import (
     NotPermitted,
     NotRegistered,
 )
+from bot.domain.information import is_late, parse_answer
 from bot.domain.lifecycle import CaseState, Transition
 from bot.domain.referral import parse_referral
 from bot.ports import AuditEvent, UnitOfWork, UnitOfWorkFactory
 
 REFERRAL_CARD_KIND = "referral"
+INFOREQ_CARD_KIND = "inforeq"
 RELISTABLE = (CaseState.REFERRED, CaseState.DISCUSSED, CaseState.DEFERRED, CaseState.REVIEW)
 
 
@@ -58,6 +62,33 @@ class ReferralForm:
     token: str
     agencies: tuple[Agency, ...]
     today: date
+
+
+@dataclass(frozen=True)
+class AnswerForm:
+    """What an information-request card shows, to render it again or its answered state."""
+
+    case: CaseView
+    agency_name: str
+    due: date
+
+
+@dataclass(frozen=True)
+class AnswerOutcome:
+    form: AnswerForm
+    recorded: bool  # False: the agency had already answered
+    answered_by: str
+    answered_at: datetime | None
+    late: bool
+    mine: bool
+
+
+class InvalidAnswer(FieldErrors):
+    """The answer failed validation; carries the form so the card can come back as it was."""
+
+    def __init__(self, errors: Mapping[str, str], form: AnswerForm) -> None:
+        super().__init__(errors)
+        self.form = form
 
 
 @dataclass(frozen=True)
@@ -116,12 +147,15 @@ class MaratService:
         calendar: WorkingDayCalendar,
         policy: DeadlinePolicy,
         options: ServiceOptions | None = None,
+        on_outbox: Callable[[], None] | None = None,
     ) -> None:
         self.units = units
         self.clock = clock
         self.calendar = calendar
         self.policy = policy
         self.options = options or ServiceOptions()
+        # Wakes the outbox sender after a commit that queued messages (no waiting for a poll).
+        self.on_outbox = on_outbox or (lambda: None)
 
     def today(self) -> date:
         return london_today(self.clock)
@@ -235,9 +269,129 @@ class MaratService:
                 raise AlreadyDone("")
             await self._audit(uow, person, "case.create", case_id)
             view = await uow.cases.by_id(case_id)
+            assert view is not None
+            await self._send_information_requests(uow, view)
             await uow.commit()
-        assert view is not None
+        self.on_outbox()
         return view
+
+    async def _send_information_requests(self, uow: UnitOfWork, case: CaseView) -> None:
+        """Queue each involved agency's request to every contact, with the case (atomically).
+
+        An agency with no contacts is reported to the coordinator: never skipped silently.
+        """
+        names = {a.key: a.name for a in await uow.directory.agencies()}
+        now = self.clock.now()
+        for request in await uow.cases.information_requests(case.id):
+            agency_name = names.get(request.agency_key, request.agency_key)
+            contacts = await uow.directory.contacts_of(request.agency_key)
+            if not contacts:
+                await notify_coordinators(
+                    uow,
+                    f"no-contacts:{case.id}:{request.agency_key}",
+                    f"MARAT delivery problem: {agency_name} has no contacts in the directory, "
+                    f"so its information request for {case.reference} cannot be sent. Add one "
+                    f"(contact add {request.agency_key} …) or contact the agency another way.",
+                    now,
+                    case.id,
+                    only=case.created_by,
+                )
+                continue
+            for contact in contacts:
+                token = await uow.tokens.issue(
+                    INFOREQ_CARD_KIND, request.id, contact.aad_object_id, now
+                )
+                await enqueue(
+                    uow,
+                    messages.information_request_key(request.id, contact.aad_object_id),
+                    contact.aad_object_id,
+                    messages.information_request(token, case, agency_name, request.due),
+                    now,
+                    case.id,
+                )
+
+    @records_denials
+    async def answer_information_request(
+        self, aad: str, token: str, inputs: Mapping[str, object]
+    ) -> AnswerOutcome:
+        """Record the first valid answer for the agency; later ones see who answered.
+
+        Invalid input raises ``FieldErrors`` (with the form to show again); the agency's other
+        contacts have their copies replaced to show it is answered; the coordinator is told
+        when every return of the case is in.
+        """
+        async with self.units() as uow:
+            person = await self._require(uow, aad, "inforeq.answer", coordinator=False)
+            issued = await uow.tokens.peek(token)
+            request = (
+                await uow.cases.information_request(issued.subject_id)
+                if issued and issued.kind == INFOREQ_CARD_KIND and issued.subject_id
+                else None
+            )
+            if request is None:
+                raise NotFound("This information request card has expired.")
+            if request.agency_key not in person.agency_keys:
+                raise self._deny(
+                    aad,
+                    person,
+                    "inforeq.answer",
+                    NotPermitted("This request is for another agency's contacts."),
+                    request.case_id,
+                )
+            case = await uow.cases.by_id(request.case_id)
+            assert case is not None
+            names = {a.key: a.name for a in await uow.directory.agencies()}
+            agency_name = names.get(request.agency_key, request.agency_key)
+            form = AnswerForm(case, agency_name, request.due)
+            if request.answered:
+                answerer = await uow.directory.person(request.answered_by or "")
+                return AnswerOutcome(
+                    form,
+                    False,
+                    answerer.name if answerer else "Someone",
+                    request.answered_at,
+                    bool(request.late),
+                    request.answered_by == person.aad_object_id,
+                )
+            try:
+                answer = parse_answer(inputs)
+            except FieldErrors as error:
+                raise InvalidAnswer(error.errors, form) from None
+            now = self.clock.now()
+            late = is_late(request.due, london_today(self.clock))
+            if not await uow.cases.answer_request(
+                request.id, person.aad_object_id, now, answer, late
+            ):
+                raise AlreadyDone("")  # a colleague answered a moment earlier: roll back
+            await uow.tokens.claim(token, person.aad_object_id, now, "answered")
+            await self._audit(uow, person, "inforeq.answer", case.id)
+            for contact in await uow.directory.contacts_of(request.agency_key):
+                if contact.aad_object_id == person.aad_object_id:
+                    continue
+                await replace_card(
+                    uow,
+                    messages.information_request_key(request.id, contact.aad_object_id),
+                    contact.aad_object_id,
+                    messages.information_answered(
+                        case.reference, agency_name, person.name, now, late
+                    ),
+                    now,
+                    case.id,
+                )
+            requests = await uow.cases.information_requests(case.id)
+            if all(r.answered for r in requests):
+                await notify_coordinators(
+                    uow,
+                    f"returns-complete:{case.id}",
+                    f"MARAT update: all {len(requests)} information returns are in for "
+                    f"{case.reference}.",
+                    now,
+                    case.id,
+                    only=case.created_by,
+                )
+            await uow.commit()
+        self.on_outbox()
+        return AnswerOutcome(form, True, person.name, now, late, True)
 
     async def already_done_reference(self, token: str) -> str | None:
         async with self.units() as uow:

@@ -8,6 +8,7 @@ from datetime import date
 
 from bot.domain.calendar import WorkingDayCalendar
 from bot.domain.errors import UsageError
+from bot.ports import Messenger, TeamAddress
 from bot.services import MaratService
 from cards.common import Card
 
@@ -22,12 +23,27 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class Mentioned:
+    """Someone @mentioned in the message (not the bot): Teams gives their chat id and name."""
+
+    user_id: str
+    name: str
+
+
+@dataclass(frozen=True)
 class TurnInfo:
-    """Who is asking, and where; built by the edge from an authenticated activity."""
+    """Who is asking, and where; built by the edge from an authenticated activity.
+
+    ``roster`` is the conversation (a team, a group chat or the 1:1 chat) whose members can be
+    looked up, e.g. to resolve an @mention to an Entra object id.
+    """
 
     aad_object_id: str
     is_personal: bool
     correlation_id: str
+    mentions: tuple[Mentioned, ...] = ()
+    roster: TeamAddress | None = None
+    tenant_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -35,6 +51,7 @@ class Dependencies:
     service: MaratService
     calendar: WorkingDayCalendar
     help_contact: str
+    messenger: Messenger | None = None
 
 
 def parse_iso_date(value: str, usage: str) -> date:

@@ -165,6 +165,10 @@ class InformationRequestRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     answered_by: Mapped[str | None] = mapped_column(String(64))
+    known: Mapped[bool | None] = mapped_column(Boolean)
+    information: Mapped[str | None] = mapped_column(Text)
+    concerns: Mapped[str | None] = mapped_column(Text)
+    late: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class ListingRow(Base):
@@ -224,3 +228,59 @@ class CardTokenRow(Base):
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     used_by: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str | None] = mapped_column(String(64))
+
+
+class ConversationRefRow(Base):
+    """Where a person's 1:1 chat with the bot is: refreshed on every activity from them."""
+
+    __tablename__ = "conversation_refs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    aad_object_id: Mapped[str] = mapped_column(String(64), unique=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(200))
+    conversation_id: Mapped[str] = mapped_column(String(400))
+    service_url: Mapped[str] = mapped_column(String(400))
+    bot_id: Mapped[str] = mapped_column(String(200))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class TeamInstallationRow(Base):
+    """A team the app is installed in: its roster lets the bot open 1:1 chats with members."""
+
+    __tablename__ = "team_installations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(400), unique=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    service_url: Mapped[str] = mapped_column(String(400))
+    bot_id: Mapped[str] = mapped_column(String(200))
+    installed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class OutboxRow(Base):
+    """A proactive message, written in the transaction of the change that causes it.
+
+    ``key`` makes enqueueing idempotent; the sender claims due rows with a lease, so a crashed
+    sender's rows are picked up again when the lease runs out.
+    """
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    recipient: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[str] = mapped_column(Text)
+    replaces_key: Mapped[str | None] = mapped_column(String(200))
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    conversation_id: Mapped[str | None] = mapped_column(String(400))
+    activity_id: Mapped[str | None] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -7,6 +7,8 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories import SqlAudit, SqlCardTokens, SqlCases, SqlDirectory, SqlMeetings
+from storage.repositories.addresses import SqlAddressBook
+from storage.repositories.outbox import SqlOutbox
 
 
 class SqlUnitOfWork:
@@ -20,6 +22,8 @@ class SqlUnitOfWork:
         self.cases = SqlCases(self.session)
         self.audit = SqlAudit(self.session)
         self.tokens = SqlCardTokens(self.session)
+        self.addresses = SqlAddressBook(self.session)
+        self.outbox = SqlOutbox(self.session)
         return self
 
     async def __aexit__(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.cases import CaseView, Listing
 from bot.domain.deadlines import CaseDeadlines, ConferenceChoice
+from bot.domain.information import Answer, InformationRequest
 from bot.domain.lifecycle import CaseState, Transition
 from bot.domain.referral import Criteria, Referral
 from storage.models import (
@@ -288,3 +290,45 @@ class SqlCases:
             )
         )
         return frozenset(keys)
+
+    async def _requests(self, *where: Any) -> list[InformationRequest]:
+        rows = await self.session.execute(
+            select(InformationRequestRow, AgencyRow.key)
+            .join(AgencyRow, AgencyRow.id == InformationRequestRow.agency_id)
+            .where(*where)
+            .order_by(InformationRequestRow.agency_id)
+        )
+        return [
+            InformationRequest(
+                r.id, r.case_id, key, r.due_date, r.answered_at, r.answered_by, r.known, r.late
+            )
+            for r, key in rows.all()
+        ]
+
+    async def information_requests(self, case_id: int) -> list[InformationRequest]:
+        return await self._requests(InformationRequestRow.case_id == case_id)
+
+    async def information_request(self, request_id: int) -> InformationRequest | None:
+        found = await self._requests(InformationRequestRow.id == request_id)
+        return found[0] if found else None
+
+    async def answer_request(
+        self, request_id: int, by: str, at: datetime, answer: Answer, late: bool
+    ) -> bool:
+        """Record the agency's answer unless someone answered first (the row lock decides)."""
+        result = await self.session.execute(
+            update(InformationRequestRow)
+            .where(
+                InformationRequestRow.id == request_id,
+                InformationRequestRow.answered_at.is_(None),
+            )
+            .values(
+                answered_at=at,
+                answered_by=by,
+                known=answer.known,
+                information=answer.information,
+                concerns=answer.concerns,
+                late=late,
+            )
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)

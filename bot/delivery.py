@@ -1,0 +1,361 @@
+"""Reaching people proactively: remembered conversations and the outbox sender.
+
+Business changes write messages to the outbox in their own transaction (see
+``bot.services``); the sender delivers them through the ``Messenger`` (bot/gateway.py) with
+Teams' rules: 429 waits for Retry-After, 412/502/504 and no-answer back off with jitter up to a
+bound, 403/404 are permanent, and one conversation is never written to faster than Teams allows.
+Whatever cannot be delivered is reported to the coordinator once, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from bot.domain.clock import Clock
+from bot.domain.delivery import ConnectorAnswer, ConversationPacer, Outcome, RetryPolicy
+from bot.ports import (
+    Address,
+    Messenger,
+    OutboxItem,
+    OutgoingMessage,
+    TeamAddress,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+
+log = logging.getLogger(__name__)
+
+CARD = "card"
+TEXT = "text"
+UPDATE = "update"
+NOTICE_PREFIX = "notice:"
+UNREACHABLE = "unreachable"
+FAILED = "failed"
+
+
+def encode(message: OutgoingMessage) -> str:
+    return json.dumps({"text": message.text, "card": message.card, "summary": message.summary})
+
+
+def decode(payload: str) -> OutgoingMessage:
+    data: dict[str, Any] = json.loads(payload)
+    return OutgoingMessage(data.get("text"), data.get("card"), data.get("summary"))
+
+
+async def enqueue(
+    uow: UnitOfWork,
+    key: str,
+    recipient: str,
+    message: OutgoingMessage,
+    at: Any,
+    case_id: int | None = None,
+    replaces_key: str | None = None,
+) -> bool:
+    """Write a message to the outbox in the caller's transaction (idempotent by ``key``).
+
+    With ``replaces_key`` it is an update of that earlier card rather than a new message.
+    """
+    kind = UPDATE if replaces_key else (CARD if message.card else TEXT)
+    return await uow.outbox.enqueue(
+        key, recipient, kind, encode(message), at, case_id, replaces_key
+    )
+
+
+async def replace_card(
+    uow: UnitOfWork,
+    key: str,
+    recipient: str,
+    message: OutgoingMessage,
+    at: Any,
+    case_id: int | None = None,
+) -> None:
+    """Bring a card someone was sent up to date: rewrite it if it has not gone yet, else
+    queue an in-place update of the delivered one (and nothing if it never arrived)."""
+    if await uow.outbox.replace_pending_payload(key, encode(message)):
+        return
+    if await uow.outbox.status(key) == "sent":
+        await enqueue(
+            uow, f"{key}:update:{at.isoformat()}", recipient, message, at, case_id, replaces_key=key
+        )
+
+
+async def notify_coordinators(
+    uow: UnitOfWork,
+    key: str,
+    text: str,
+    at: Any,
+    case_id: int | None = None,
+    only: str | None = None,
+) -> None:
+    """Tell the case's coordinator (``only``, if still a coordinator) or every coordinator."""
+    coordinators = await uow.directory.coordinators()
+    chosen = [c for c in coordinators if c.aad_object_id == only] or coordinators
+    for person in chosen:
+        message = OutgoingMessage(text=text, summary="MARAT update")
+        await enqueue(
+            uow,
+            f"{NOTICE_PREFIX}{key}:{person.aad_object_id}",
+            person.aad_object_id,
+            message,
+            at,
+            case_id,
+        )
+
+
+@dataclass(frozen=True)
+class SenderSettings:
+    lease: timedelta = timedelta(minutes=2)
+    batch: int = 50
+    poll_seconds: float = 2.0
+
+
+class OutboxSender:
+    """Delivers due outbox messages; `deliver_due()` is one sweep (tests call it directly)."""
+
+    def __init__(
+        self,
+        units: UnitOfWorkFactory,
+        messenger: Messenger,
+        clock: Clock,
+        policy: RetryPolicy | None = None,
+        settings: SenderSettings | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.units = units
+        self.messenger = messenger
+        self.clock = clock
+        self.policy = policy or RetryPolicy()
+        self.settings = settings or SenderSettings()
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        self.pacer = ConversationPacer()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    # -- running -------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Called after a transaction that enqueued messages: deliver without waiting."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-sender")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                while await self.deliver_due():
+                    pass
+            except Exception:
+                log.exception("outbox sweep failed; trying again shortly")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.poll_seconds)
+            self._wake.clear()
+
+    # -- one sweep -----------------------------------------------------------------------
+
+    async def deliver_due(self) -> int:
+        """Claim what is due now (under a lease) and try each; returns how many were tried."""
+        now = self.clock.now()
+        async with self.units() as uow:
+            items = await uow.outbox.claim_due(now, now + self.settings.lease, self.settings.batch)
+            await uow.commit()
+        for item in items:
+            await self._deliver(item)
+        return len(items)
+
+    async def _deliver(self, item: OutboxItem) -> None:
+        message = decode(item.payload)
+        if item.kind == UPDATE:
+            await self._deliver_update(item, message)
+            return
+        address = await self._address(item.recipient)
+        if address is None:
+            await self._give_up(item, UNREACHABLE, None, "the app is not installed for them")
+            return
+        if not await self._paced(item, address):
+            return
+        answer = await self.messenger.send(address, message)
+        await self._record(item, address, answer)
+
+    async def _deliver_update(self, item: OutboxItem, message: OutgoingMessage) -> None:
+        async with self.units() as uow:
+            original = await uow.outbox.sent(item.replaces_key or "")
+            address = await uow.addresses.personal(item.recipient)
+        if original is None or address is None:
+            # The card it would update never arrived: nothing to correct, nothing to report.
+            async with self.units() as uow:
+                await uow.outbox.mark_failed(item.id, FAILED, None, self.clock.now())
+                await uow.commit()
+            return
+        conversation_id, activity_id = original
+        address = Address(
+            address.aad_object_id,
+            address.tenant_id,
+            address.user_id,
+            conversation_id,
+            address.service_url,
+            address.bot_id,
+            address.channel_id,
+        )
+        if not await self._paced(item, address):
+            return
+        answer = await self.messenger.update(address, activity_id, message)
+        await self._record(item, address, answer, report=False)
+
+    async def _paced(self, item: OutboxItem, address: Address) -> bool:
+        now = self.clock.now()
+        allowed = self.pacer.next_allowed(address.conversation_id, now)
+        if allowed > now:
+            async with self.units() as uow:
+                await uow.outbox.mark_retry(item.id, allowed, None, count_attempt=False)
+                await uow.commit()
+            return False
+        self.pacer.record(address.conversation_id, now)
+        return True
+
+    async def _record(
+        self, item: OutboxItem, address: Address, answer: ConnectorAnswer, report: bool = True
+    ) -> None:
+        now = self.clock.now()
+        outcome = answer.outcome
+        if outcome is Outcome.DELIVERED:
+            async with self.units() as uow:
+                await uow.outbox.mark_sent(
+                    item.id, address.conversation_id, answer.activity_id, answer.status or 200, now
+                )
+                await uow.commit()
+            return
+        if outcome is Outcome.PERMANENT:
+            reason = (
+                "they have blocked or removed the app"
+                if answer.status in (403, 404)
+                else "Teams refused the message"
+            )
+            await self._give_up(
+                item,
+                UNREACHABLE if answer.status in (403, 404) else FAILED,
+                answer.status,
+                reason,
+                report,
+            )
+            return
+        attempt = item.attempts + 1
+        if self.policy.gives_up(attempt):
+            await self._give_up(
+                item,
+                FAILED,
+                answer.status,
+                f"Teams did not accept it after {attempt} tries",
+                report,
+            )
+            return
+        delay = self.policy.delay(attempt, answer, self.rng)
+        log.info("delivery will be retried", extra={"status": answer.status})
+        async with self.units() as uow:
+            await uow.outbox.mark_retry(
+                item.id, now + timedelta(seconds=delay), answer.status, count_attempt=True
+            )
+            await uow.commit()
+
+    async def _give_up(
+        self, item: OutboxItem, final: str, status: int | None, reason: str, report: bool = True
+    ) -> None:
+        now = self.clock.now()
+        async with self.units() as uow:
+            await uow.outbox.mark_failed(item.id, final, status, now)
+            if report and not item.key.startswith(NOTICE_PREFIX):
+                await self._report(uow, item, reason)
+            await uow.commit()
+        log.warning("message could not be delivered", extra={"outcome": final, "status": status})
+
+    async def _report(self, uow: UnitOfWork, item: OutboxItem, reason: str) -> None:
+        """Tell the coordinator, once per person and case, who could not be reached."""
+        person = await uow.directory.person(item.recipient)
+        who = person.name if person else "A directory member"
+        case = await uow.cases.by_id(item.case_id) if item.case_id else None
+        about = f" about {case.reference}" if case else ""
+        text = (
+            f"MARAT delivery problem: {who} could not be reached{about} ({reason}). "
+            "Please contact them another way."
+        )
+        await notify_coordinators(
+            uow,
+            f"unreachable:{item.recipient}:{item.case_id or '-'}",
+            text,
+            self.clock.now(),
+            item.case_id,
+            only=case.created_by if case else None,
+        )
+
+    # -- finding someone's 1:1 chat ----------------------------------------------------------
+
+    async def _address(self, aad_object_id: str) -> Address | None:
+        """The stored 1:1 chat, or a new one opened through a team the person is in."""
+        async with self.units() as uow:
+            address = await uow.addresses.personal(aad_object_id)
+            teams = [] if address else await uow.addresses.teams(None)
+        if address is not None:
+            return address
+        for team in teams:
+            opened = await self._open_through(team, aad_object_id)
+            if opened is not None:
+                async with self.units() as uow:
+                    await uow.addresses.save_personal(opened, self.clock.now())
+                    await uow.commit()
+                return opened
+        return None
+
+    async def _open_through(self, team: TeamAddress, aad_object_id: str) -> Address | None:
+        member = await self.messenger.member(team, aad_object_id)
+        if member is None:
+            return None
+        return await self.messenger.open_personal_chat(team, member)
+
+
+class Conversations:
+    """Remembers conversation references from inbound activities (one write per change)."""
+
+    def __init__(
+        self,
+        units: UnitOfWorkFactory,
+        clock: Clock,
+        on_new_address: Callable[[], None] | None = None,
+    ) -> None:
+        self.units = units
+        self.clock = clock
+        self.on_new_address = on_new_address or (lambda: None)
+        self._known: dict[str, Address] = {}
+
+    async def remember_personal(self, address: Address) -> None:
+        if self._known.get(address.aad_object_id) == address:
+            return
+        async with self.units() as uow:
+            await uow.addresses.save_personal(address, self.clock.now())
+            await uow.commit()
+        self._known[address.aad_object_id] = address
+        self.on_new_address()
+
+    async def remember_team(self, team: TeamAddress) -> None:
+        async with self.units() as uow:
+            await uow.addresses.save_team(team, self.clock.now())
+            await uow.commit()
+
+    async def forget_team(self, team_id: str) -> None:
+        async with self.units() as uow:
+            await uow.addresses.remove_team(team_id, self.clock.now())
+            await uow.commit()
