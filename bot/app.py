@@ -153,6 +153,7 @@ async def _readyz(request: web.Request) -> web.Response:
     except Exception:
         log.warning("readiness check: database unreachable")
         checks["database"] = "unreachable"
+    checks["delivery"] = "ok" if runtime.sender.running else "stopped"
     ready = all(v == "ok" for v in checks.values())
     return web.json_response(
         {"status": "ready" if ready else "not ready", **checks}, status=200 if ready else 503

@@ -145,6 +145,10 @@ class OutboxSender:
         """Called after a transaction that enqueued messages: deliver without waiting."""
         self._wake.set()
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
 

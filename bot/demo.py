@@ -1,7 +1,9 @@
 """`marat serve --demo`: a directory and conference calendar to try the whole process alone.
 
 The Agents Playground's default user (Alex Wilber) is a coordinator and a contact of every
-agency; its other mock users are contacts of one agency each. All of it is synthetic.
+agency, so one person can walk the whole process. (The Playground's other mock users are left
+out: the bot could never reach them there, and would rightly report each one.) All of it is
+synthetic.
 """
 
 from __future__ import annotations
@@ -12,13 +14,6 @@ from bot.domain.directory import DEFAULT_AGENCIES, DirectoryRow, Role
 from bot.services import MaratService
 
 PLAYGROUND_USER = "00000000-0000-0000-0000-0000000000020"
-PLAYGROUND_CONTACTS = (
-    ("00000000-0000-0000-0000-0000000000021", "Megan Bowen", "Police"),
-    ("00000000-0000-0000-0000-0000000000022", "Adele Vance", "IDVA service"),
-    ("00000000-0000-0000-0000-0000000000023", "Isaiah Langer", "Children's Social Care"),
-    ("00000000-0000-0000-0000-0000000000024", "Patti Fernandez", "Health (acute)"),
-    ("00000000-0000-0000-0000-0000000000025", "Lynne Robbins", "Housing"),
-)
 DEMO_WEEKS = 8
 
 
@@ -31,10 +26,6 @@ def demo_directory() -> list[DirectoryRow]:
             i + 2, agency, "Alex Wilber", "alexw@example.com", PLAYGROUND_USER, Role.CONTACT
         )
         for i, agency in enumerate(DEFAULT_AGENCIES)
-    ]
-    rows += [
-        DirectoryRow(100 + i, agency, name, None, aad, Role.CONTACT)
-        for i, (aad, name, agency) in enumerate(PLAYGROUND_CONTACTS)
     ]
     return rows
 

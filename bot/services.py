@@ -6,21 +6,17 @@ user's Entra object id, never from anything a card or message claims.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from bot import messages
 from bot.delivery import enqueue, notify_coordinators, replace_card
-from bot.domain.calendar import WorkingDayCalendar
 from bot.domain.cases import Agenda, CaseDetail, CaseView, Meeting, agenda_order
-from bot.domain.clock import Clock, london_today
+from bot.domain.clock import london_today
 from bot.domain.deadlines import (
     ConferenceSlot,
-    DeadlinePolicy,
     case_deadlines,
     choose_conference,
 )
@@ -28,15 +24,17 @@ from bot.domain.directory import Agency, DirectoryRow, Person, Role, agency_key
 from bot.domain.errors import (
     AlreadyDone,
     FieldErrors,
-    MaratError,
     NotFound,
     NotPermitted,
-    NotRegistered,
 )
 from bot.domain.information import is_late, parse_answer
 from bot.domain.lifecycle import CaseState, Transition
 from bot.domain.referral import parse_referral
-from bot.ports import AuditEvent, UnitOfWork, UnitOfWorkFactory
+from bot.plans import PlanUseCases
+from bot.ports import AuditEvent, UnitOfWork
+from bot.usecase_base import ServiceOptions, records_denials
+
+__all__ = ["AgendaWhich", "AnswerOutcome", "InvalidAnswer", "MaratService", "ServiceOptions"]
 
 REFERRAL_CARD_KIND = "referral"
 INFOREQ_CARD_KIND = "inforeq"
@@ -47,12 +45,6 @@ class AgendaWhich(StrEnum):
     NEXT = "next"
     TODAY = "today"
     DATE = "date"
-
-
-@dataclass(frozen=True)
-class ServiceOptions:
-    case_prefix: str = "MARAT"
-    conference_capacity: int = 18
 
 
 @dataclass(frozen=True)
@@ -105,113 +97,8 @@ class ImportSummary:
     memberships_added: int
 
 
-P = ParamSpec("P")
-T = TypeVar("T")
-
-
-def records_denials(
-    method: Callable[Concatenate[MaratService, P], Coroutine[Any, Any, T]],
-) -> Callable[Concatenate[MaratService, P], Coroutine[Any, Any, T]]:
-    """Write a refusal's audit record in its own transaction, after the refused one is gone.
-
-    (The refused transaction rolls back; and SQLite has one connection, so the record cannot
-    be written while that transaction still holds it.)
-    """
-
-    @functools.wraps(method)
-    async def wrapper(service: MaratService, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        try:
-            return await method(service, *args, **kwargs)
-        except MaratError as error:
-            denial = getattr(error, "denial", None)
-            if isinstance(denial, AuditEvent):
-                async with service.units() as uow:
-                    await uow.audit.record(denial)
-                    await uow.commit()
-            raise
-
-    return wrapper
-
-
-def role_of(person: Person | None) -> str:
-    if person is None:
-        return "unregistered"
-    return Role.COORDINATOR.value if person.is_coordinator else Role.CONTACT.value
-
-
-class MaratService:
-    def __init__(
-        self,
-        units: UnitOfWorkFactory,
-        clock: Clock,
-        calendar: WorkingDayCalendar,
-        policy: DeadlinePolicy,
-        options: ServiceOptions | None = None,
-        on_outbox: Callable[[], None] | None = None,
-    ) -> None:
-        self.units = units
-        self.clock = clock
-        self.calendar = calendar
-        self.policy = policy
-        self.options = options or ServiceOptions()
-        # Wakes the outbox sender after a commit that queued messages (no waiting for a poll).
-        self.on_outbox = on_outbox or (lambda: None)
-
-    def today(self) -> date:
-        return london_today(self.clock)
-
-    # -- who is asking ---------------------------------------------------------------------
-
-    async def person(self, aad_object_id: str) -> Person | None:
-        async with self.units() as uow:
-            return await uow.directory.person(aad_object_id)
-
-    def _deny(
-        self,
-        aad: str,
-        person: Person | None,
-        action: str,
-        error: MaratError,
-        case_id: int | None = None,
-    ) -> MaratError:
-        """Attach the audit record of a refusal; ``records_denials`` writes it afterwards."""
-        error.denial = AuditEvent(  # type: ignore[attr-defined]
-            self.clock.now(), aad, role_of(person), action, "denied", case_id
-        )
-        return error
-
-    async def _require(
-        self, uow: UnitOfWork, aad: str, action: str, coordinator: bool = True
-    ) -> Person:
-        person = await uow.directory.person(aad)
-        if person is None:
-            raise self._deny(
-                aad, None, action, NotRegistered("You are not registered with the MARAT.")
-            )
-        if coordinator and not person.is_coordinator:
-            raise self._deny(
-                aad,
-                person,
-                action,
-                NotPermitted("That is for MARAT coordinators. Type help to see what you can do."),
-            )
-        return person
-
-    async def _audit(
-        self,
-        uow: UnitOfWork,
-        person: Person,
-        action: str,
-        case_id: int | None = None,
-        outcome: str = "ok",
-    ) -> None:
-        await uow.audit.record(
-            AuditEvent(
-                self.clock.now(), person.aad_object_id, role_of(person), action, outcome, case_id
-            )
-        )
-
-    # -- referral --------------------------------------------------------------------------
+class MaratService(PlanUseCases):
+    """Every use case of the MARAT (the plan and lifecycle ones come from bot/plans.py)."""
 
     @records_denials
     async def open_referral(self, aad: str) -> ReferralForm:
@@ -280,7 +167,7 @@ class MaratService:
 
         An agency with no contacts is reported to the coordinator: never skipped silently.
         """
-        names = {a.key: a.name for a in await uow.directory.agencies()}
+        names = {a.key: a.name for a in await uow.directory.agencies(include_removed=True)}
         now = self.clock.now()
         for request in await uow.cases.information_requests(case.id):
             agency_name = names.get(request.agency_key, request.agency_key)
@@ -340,7 +227,7 @@ class MaratService:
                 )
             case = await uow.cases.by_id(request.case_id)
             assert case is not None
-            names = {a.key: a.name for a in await uow.directory.agencies()}
+            names = {a.key: a.name for a in await uow.directory.agencies(include_removed=True)}
             agency_name = names.get(request.agency_key, request.agency_key)
             form = AnswerForm(case, agency_name, request.due)
             if request.answered:
@@ -359,6 +246,9 @@ class MaratService:
                 raise InvalidAnswer(error.errors, form) from None
             now = self.clock.now()
             late = is_late(request.due, london_today(self.clock))
+            # Answers to one case take turns: otherwise the last two, committing together,
+            # would each see the other as outstanding and nobody would tell the coordinator.
+            await uow.cases.lock(case.id)
             if not await uow.cases.answer_request(
                 request.id, person.aad_object_id, now, answer, late
             ):
@@ -439,11 +329,32 @@ class MaratService:
                     case.id if case else None,
                 )
             transitions = tuple(await uow.cases.transitions(case.id))
-            answered = await uow.cases.answered_agencies(case.id)
-            names = {a.key: a.name for a in await uow.directory.agencies()}
+            requests = await uow.cases.information_requests(case.id)
+            names = {a.key: a.name for a in await uow.directory.agencies(include_removed=True)}
+            not_reached: list[tuple[str, str]] = []
+            if person.is_coordinator:
+                for recipient, state in (await uow.outbox.delivery_states(case.id)).items():
+                    if state in ("unreachable", "failed"):
+                        who = await uow.directory.person(recipient)
+                        not_reached.append(
+                            (
+                                who.name if who else "A former contact",
+                                "could not be reached"
+                                if state == "unreachable"
+                                else "delivery failed",
+                            )
+                        )
             await self._audit(uow, person, "case.view", case.id)
             await uow.commit()
-        return CaseDetail(case, transitions, names, answered)
+        return CaseDetail(
+            case,
+            transitions,
+            names,
+            frozenset(r.agency_key for r in requests if r.answered),
+            frozenset(r.agency_key for r in requests if r.late),
+            tuple(sorted(not_reached)),
+            None if person.is_coordinator else person.agency_keys,
+        )
 
     @records_denials
     async def open_cases(self, aad: str) -> list[CaseView]:
@@ -464,7 +375,7 @@ class MaratService:
 
     async def agency_names(self) -> dict[str, str]:
         async with self.units() as uow:
-            return {a.key: a.name for a in await uow.directory.agencies()}
+            return {a.key: a.name for a in await uow.directory.agencies(include_removed=True)}
 
     # -- conferences -----------------------------------------------------------------------
 

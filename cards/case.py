@@ -59,15 +59,16 @@ def case_card(
         body.append(facts([("Consent", consent)]))
         if referral.summary:
             body.append(text(referral.summary))
-    body.append(text("Returns", bold=True, spacing="Large"))
-    body.append(
-        facts(
-            [
-                (names.get(key, key), "returned" if key in detail.answered_agencies else "awaited")
-                for key in case.agencies
-            ]
-        )
-    )
+    body.append(text("Information returns", bold=True, spacing="Large"))
+    shown = [
+        k for k in case.agencies if detail.viewer_agencies is None or k in detail.viewer_agencies
+    ]
+    body.append(facts([(names.get(key, key), _return_state(detail, key)) for key in shown]))
+    if detail.viewer_agencies is not None:
+        body.append(text("Other agencies' returns are shown to the coordinator only.", subtle=True))
+    if detail.not_reached:
+        body.append(text("Not reached", bold=True, spacing="Large"))
+        body.append(facts(list(detail.not_reached)))
     body.append(text("Timeline", bold=True, spacing="Large"))
     body.append(
         facts(
@@ -81,6 +82,14 @@ def case_card(
         )
     )
     return envelope(body, fallback_text=FALLBACK)
+
+
+def _return_state(detail: CaseDetail, key: str) -> str:
+    if key in detail.late_agencies:
+        return "returned late"
+    if key in detail.answered_agencies:
+        return "returned"
+    return f"awaited (due {day(detail.case.deadlines.information_due)})"
 
 
 def cases_card(cases: list[CaseView], today: date) -> Card:

@@ -12,6 +12,11 @@ COORDINATOR_COMMANDS = (
     ("cases", "Open cases, missed targets first."),
     ("meeting add YYYY-MM-DD [capacity]", "Add a conference date (or change its capacity)."),
     ("meeting list", "Coming conferences and their places."),
+    ("agency add NAME", "Add an agency (or restore a removed one)."),
+    ("agency remove KEY", "Stop offering an agency on referrals; its cases keep their history."),
+    ("agency list", "Agencies, their keys and contacts, and who I can reach."),
+    ("contact add|remove AGENCY-KEY @person|e-mail", "Make someone an agency contact, or stop."),
+    ("coordinator add|remove @person|e-mail", "Give or take away the coordinator role."),
     ("help", "This list."),
 )
 CONTACT_COMMANDS = (
@@ -35,7 +40,16 @@ def help_card(person: Person, agency_names: dict[str, str], intro: str | None = 
     body = [heading("MARAT bot")]
     if intro:
         body.append(text(intro))
-    body.append(text(f"You are registered as {' and '.join(roles)}.", subtle=True))
+    if roles:
+        body.append(text(f"You are registered as {' and '.join(roles)}.", subtle=True))
+    else:
+        body.append(
+            text(
+                "You are registered with the MARAT but have no role at the moment "
+                "(your agency may have been removed). Please ask your coordinator.",
+                subtle=True,
+            )
+        )
     body.append(facts(list(commands_for(person))))
     body.append(
         text(

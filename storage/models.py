@@ -115,6 +115,13 @@ class CaseRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_by: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Bumped by every change to the draft action plan (optimistic concurrency between
+    # coordinators editing the same plan).
+    plan_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    heard_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    heard_meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
+    repeat_of: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class ReferralRow(Base):
@@ -125,6 +132,8 @@ class ReferralRow(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
     victim_name: Mapped[str] = mapped_column(String(120))
     victim_dob: Mapped[date | None] = mapped_column(Date)
+    # The normalised name that repeat detection matches on (bot.domain.repeats).
+    victim_key: Mapped[str] = mapped_column(String(200), index=True, server_default="")
     victim_gender: Mapped[str] = mapped_column(String(16))
     victim_ethnicity: Mapped[str] = mapped_column(String(16))
     victim_disability: Mapped[str] = mapped_column(String(16))
@@ -228,6 +237,8 @@ class CardTokenRow(Base):
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     used_by: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str | None] = mapped_column(String(64))
+    # The version of what the card showed (e.g. the action plan) when it was issued.
+    version: Mapped[int | None] = mapped_column(Integer)
 
 
 class ConversationRefRow(Base):
@@ -284,3 +295,34 @@ class OutboxRow(Base):
     activity_id: Mapped[str | None] = mapped_column(String(400))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class ActionRow(Base):
+    """One action of a case's safety plan; ``agreed_at`` is set when the plan is agreed."""
+
+    __tablename__ = "actions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    due_date: Mapped[date] = mapped_column(Date, index=True)
+    perpetrator_focused: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    agreed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class ActionUpdateRow(Base):
+    """Every update an agency made to an action: who, when, what."""
+
+    __tablename__ = "action_updates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -94,6 +94,11 @@ class CaseDetail:
     transitions: tuple[Transition, ...]
     agency_names: dict[str, str]
     answered_agencies: frozenset[str]
+    late_agencies: frozenset[str] = frozenset()
+    # People the case's messages could not reach (coordinator view): (name, what happened).
+    not_reached: tuple[tuple[str, str], ...] = ()
+    # None: the coordinator, who sees every agency's return; else the viewer's agencies.
+    viewer_agencies: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)

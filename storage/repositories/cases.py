@@ -332,3 +332,11 @@ class SqlCases:
             )
         )
         return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def lock(self, case_id: int) -> None:
+        """Hold the case row until commit (PostgreSQL), serialising changes to one case;
+        SQLite serialises every writer anyway."""
+        if is_postgres(self.session):
+            await self.session.execute(
+                select(CaseRow.id).where(CaseRow.id == case_id).with_for_update()
+            )

@@ -57,7 +57,12 @@ async def test_health_and_readiness(client: TestClient[Any, Any]) -> None:
     assert health.status == 200 and (await health.json())["status"] == "ok"
     ready = await client.get("/readyz")
     assert ready.status == 200
-    assert await ready.json() == {"status": "ready", "database": "ok", "schema": "ok"}
+    assert await ready.json() == {
+        "status": "ready",
+        "database": "ok",
+        "schema": "ok",
+        "delivery": "ok",
+    }
 
 
 async def test_a_message_is_answered_through_the_connector(

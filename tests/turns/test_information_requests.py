@@ -1,0 +1,990 @@
+"""The information-request loop, as contacts and the coordinator see it.
+
+A referral opens one request per involved agency; each of the agency's contacts gets the card
+in their own 1:1 chat (delivered here by the real ``OutboxSender`` through an in-memory
+Messenger). The first valid answer for the agency wins and is recorded with who and when; the
+agency's other copies are brought up to date; a late answer is accepted and marked late; the
+coordinator is told once when every return is in. Every name below is fictional.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from botbuilder.schema import Activity
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.delivery import OutboxSender
+from bot.domain.clock import FixedClock
+from bot.domain.delivery import ConnectorAnswer
+from bot.domain.directory import DirectoryRow, Role
+from bot.domain.information import InformationRequest
+from bot.ports import Address, Member, OutgoingMessage, TeamAddress
+from bot.settings import Settings
+from cards.information_request import NEUTRAL
+from storage.db import session_factory
+from storage.models import AuditRow
+from storage.repositories import SqlCases
+from storage.unit_of_work import SqlUnitOfWork
+from tests.builders import (
+    COORDINATOR,
+    HOUSING_CONTACT,
+    POLICE_CONTACT,
+    STRANGER,
+    referral_inputs,
+    seed_directory,
+)
+from tests.turns.conftest import (
+    CARD,
+    Chat,
+    TurnHarness,
+    card_of,
+    card_text,
+    error_after,
+    inputs_of,
+)
+
+VERB = "inforeq.submit"
+PROBATION_CONTACT = "44444444-4444-4444-8444-444444444444"
+CONFERENCE = date(2027, 1, 14)
+# The default referral (tests.builders) is received Mon 4 Jan 2027 and involves these three;
+# day 0 is that Monday, so returns are due by the end of working day 2, Wed 6 Jan.
+INVOLVED = {"Police", "IDVA service", "Housing"}
+DUE = "Wed 6 Jan 2027"
+ANSWER = {"known": "yes", "information": "Two call-outs in 2026 (synthetic).", "concerns": ""}
+
+
+# -- an in-memory Bot Connector ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """A message the bot sent proactively, as Teams would have received it."""
+
+    address: Address
+    message: OutgoingMessage
+    activity_id: str
+
+    @property
+    def recipient(self) -> str:
+        return self.address.aad_object_id
+
+    @property
+    def card(self) -> dict[str, Any]:
+        assert self.message.card is not None, self.message
+        return self.message.card
+
+
+@dataclass(frozen=True)
+class Updated:
+    """An in-place update of a message the bot sent earlier."""
+
+    address: Address
+    activity_id: str
+    message: OutgoingMessage
+
+
+class FakeMessenger:
+    """Records sends and updates; a person in ``busy`` gets 429 (Retry-After 60 s) instead."""
+
+    def __init__(self) -> None:
+        self.sent: list[Delivered] = []
+        self.updates: list[Updated] = []
+        self.busy: set[str] = set()
+        self._ids = itertools.count(1)
+
+    async def send(self, address: Address, message: OutgoingMessage) -> ConnectorAnswer:
+        if address.aad_object_id in self.busy:
+            return ConnectorAnswer(429, None, 60.0)
+        activity_id = f"1:{next(self._ids)}"
+        self.sent.append(Delivered(address, message, activity_id))
+        return ConnectorAnswer(201, activity_id)
+
+    async def update(
+        self, address: Address, activity_id: str, message: OutgoingMessage
+    ) -> ConnectorAnswer:
+        self.updates.append(Updated(address, activity_id, message))
+        return ConnectorAnswer(200, activity_id)
+
+    async def member(self, team: TeamAddress, who: str) -> Member | None:
+        return None
+
+    async def open_personal_chat(self, team: TeamAddress, member: Member) -> Address | None:
+        return None
+
+
+# -- people, each in their own 1:1 chat -----------------------------------------------------------
+
+
+class PersonalChat(Chat):
+    """A user in *their own* 1:1 chat (the shared Chat gives everyone one conversation id)."""
+
+    def _activity(self, **values: Any) -> Activity:
+        activity = super()._activity(**values)
+        if self.conversation_type == "personal":
+            activity.conversation.id = conversation_of(self.aad)
+            activity.from_property.id = f"29:{self.aad}"
+        return activity
+
+
+def conversation_of(aad: str) -> str:
+    return f"a:personal-{aad}"
+
+
+@dataclass(frozen=True)
+class RequestCard:
+    """An information-request card someone received."""
+
+    delivered: Delivered
+
+    @property
+    def card(self) -> dict[str, Any]:
+        return self.delivered.card
+
+    @property
+    def action(self) -> dict[str, Any]:
+        actions = self.card.get("actions") or []
+        assert len(actions) == 1, actions
+        return dict(actions[0])
+
+    @property
+    def token(self) -> str:
+        return str(self.action["data"]["token"])
+
+    @property
+    def agency(self) -> str:
+        text = card_text(self.card)
+        return text.split("For ", 1)[1].split(":", 1)[0]
+
+
+class Loop:
+    """The turn harness plus the outbox sender and a fake Teams."""
+
+    def __init__(self, harness: TurnHarness) -> None:
+        self.harness = harness
+        self.messenger = FakeMessenger()
+        self.sender = OutboxSender(harness.runtime.service.units, self.messenger, harness.clock)
+
+    def chat(self, aad: str = COORDINATOR) -> PersonalChat:
+        return PersonalChat(self.harness.adapter, aad=aad)
+
+    async def deliver(self) -> None:
+        """Sweep the outbox until nothing more is due now."""
+        for _ in range(20):
+            if not await self.sender.deliver_due():
+                return
+        raise AssertionError("the outbox never ran dry")
+
+    async def refer(self, **overrides: Any) -> str:
+        chat = self.chat(COORDINATOR)
+        card = await chat.card("refer")
+        token = card["actions"][0]["data"]["token"]
+        body = await chat.execute("refer.submit", {"token": token, **referral_inputs(**overrides)})
+        shown = card_text(body.value)
+        assert "Referral recorded: " in shown, shown
+        return shown.split("Referral recorded: ")[1].split()[0]
+
+    def sent_to(self, aad: str, since: int = 0) -> list[Delivered]:
+        return [d for d in self.messenger.sent[since:] if d.recipient == aad]
+
+    def requests_for(self, aad: str, reference: str) -> dict[str, RequestCard]:
+        """The open information-request cards ``aad`` received for the case, by agency."""
+        found = [
+            RequestCard(d)
+            for d in self.sent_to(aad)
+            if d.message.card is not None
+            and "known" in inputs_of(d.card)
+            and reference in card_text(d.card)
+        ]
+        by_agency = {r.agency: r for r in found}
+        assert len(by_agency) == len(found), "one card per agency and contact"
+        return by_agency
+
+    def request(self, aad: str, reference: str, agency: str) -> RequestCard:
+        return self.requests_for(aad, reference)[agency]
+
+    async def answer(self, aad: str, token: str, **inputs: str) -> dict[str, Any]:
+        """Action.Execute on the card; returns the card of the invoke response."""
+        body = await self.chat(aad).execute(VERB, {"token": token, "verb": VERB, **inputs})
+        assert body.type == CARD, body
+        card: dict[str, Any] = body.value
+        return card
+
+    async def answer_own(
+        self, aad: str, reference: str, agency: str, **inputs: str
+    ) -> dict[str, Any]:
+        """``aad`` answers the card they received for ``agency`` about the case."""
+        return await self.answer(aad, self.request(aad, reference, agency).token, **inputs)
+
+    async def recorded(self, reference: str) -> dict[str, InformationRequest]:
+        """What the database holds for the case's requests, by agency key."""
+        async with self.harness.service.units() as uow:
+            case = await uow.cases.by_reference(reference)
+            assert case is not None
+            return {r.agency_key: r for r in await uow.cases.information_requests(case.id)}
+
+    async def case_card(self, aad: str, reference: str) -> dict[str, Any]:
+        return await self.chat(aad).card(f"case {reference}")
+
+
+def facts_of(card: dict[str, Any]) -> dict[str, str]:
+    """Every fact of the card's FactSets, title to value (later titles win)."""
+    found: dict[str, str] = {}
+
+    def walk(node: Any) -> Iterator[dict[str, Any]]:
+        if isinstance(node, dict):
+            yield node
+            for value in node.values():
+                yield from walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from walk(item)
+
+    for node in walk(card.get("body", [])):
+        if node.get("type") == "FactSet":
+            for fact in node.get("facts", []):
+                found[str(fact["title"])] = str(fact["value"])
+    return found
+
+
+def notices(loop: Loop, aad: str, needle: str) -> list[str]:
+    return [
+        d.message.text
+        for d in loop.sent_to(aad)
+        if d.message.text is not None and needle in d.message.text
+    ]
+
+
+@pytest.fixture
+async def loop(harness: TurnHarness) -> Loop:
+    """Police, Housing and Probation contacts and the coordinator have each talked to the bot
+    in their own 1:1 chat (so it knows where to reach them); one conference is scheduled."""
+    await harness.service.import_directory(
+        [DirectoryRow(1, "Probation", "Pip Probation", None, PROBATION_CONTACT, Role.CONTACT)]
+    )
+    await harness.add_meeting(CONFERENCE)
+    loop = Loop(harness)
+    for aad in (COORDINATOR, POLICE_CONTACT, HOUSING_CONTACT, PROBATION_CONTACT):
+        replies = await loop.chat(aad).say("help")
+        assert replies, f"{aad} got no help"
+    return loop
+
+
+# -- who gets the card, and what it says ------------------------------------------------------
+
+
+async def test_each_involved_agency_s_contacts_and_only_them_get_the_request(
+    loop: Loop,
+) -> None:
+    reference = await loop.refer()
+    await loop.deliver()
+
+    assert set(loop.requests_for(POLICE_CONTACT, reference)) == {"Police"}
+    assert set(loop.requests_for(HOUSING_CONTACT, reference)) == {"Housing"}
+    # The coordinator is also a contact of every agency: one card per involved agency.
+    assert set(loop.requests_for(COORDINATOR, reference)) == INVOLVED
+    assert loop.sent_to(PROBATION_CONTACT) == []  # Probation was not asked
+
+    cards = [
+        *loop.requests_for(POLICE_CONTACT, reference).values(),
+        *loop.requests_for(HOUSING_CONTACT, reference).values(),
+        *loop.requests_for(COORDINATOR, reference).values(),
+    ]
+    assert len({c.token for c in cards}) == len(cards) == 5  # one token per contact
+    for request in cards:
+        delivered = request.delivered
+        # Sent to the person's own 1:1 chat, remembered from their "help".
+        assert delivered.address.conversation_id == conversation_of(delivered.recipient)
+        assert delivered.address.service_url == "https://smba.example.test/"
+        # Notification previews show only neutral words.
+        assert delivered.message.summary == NEUTRAL
+        assert delivered.message.text is None
+        card = request.card
+        assert card["version"] == "1.5"
+        assert card["fallbackText"] == NEUTRAL
+        facts = facts_of(card)
+        assert facts["Case"] == reference
+        assert facts["Victim"] == "Jane Testcase (born Thu 17 May 1990)"
+        assert facts["Person causing harm"] == "John Fictional (born Mon 1 Feb 1988)"
+        assert facts["Children in the household"] == "2"
+        assert facts["Referral received"] == "Mon 4 Jan 2027"
+        assert f"please check your records and answer by the end of {DUE}" in card_text(card)
+        assert {"known", "information", "concerns"} <= set(inputs_of(card))
+        assert inputs_of(card)["known"]["isRequired"] is True
+        action = request.action
+        assert action["type"] == "Action.Execute"
+        assert action["verb"] == VERB
+        assert action["fallback"]["type"] == "Action.Submit"
+        assert (
+            action["fallback"]["data"] == action["data"] == {"token": request.token, "verb": VERB}
+        )
+
+
+async def test_a_case_that_does_not_involve_an_agency_sends_its_contacts_nothing(
+    loop: Loop,
+) -> None:
+    reference = await loop.refer(agencies="police,idva-service")
+    await loop.deliver()
+    assert set(loop.requests_for(POLICE_CONTACT, reference)) == {"Police"}
+    assert loop.sent_to(HOUSING_CONTACT) == []
+    assert set(loop.requests_for(COORDINATOR, reference)) == {"Police", "IDVA service"}
+
+
+# -- answering ------------------------------------------------------------------------------
+
+
+async def test_an_answer_with_execute_replaces_the_card_and_is_recorded_with_who_and_when(
+    loop: Loop,
+) -> None:
+    reference = await loop.refer()
+    await loop.deliver()
+    request = loop.request(POLICE_CONTACT, reference, "Police")
+
+    card = await loop.answer(POLICE_CONTACT, request.token, **ANSWER)
+
+    shown = card_text(card)
+    assert f"You answered for Police on Mon 04 Jan 2027 10:00 ({reference})." in shown
+    assert "late" not in shown
+    assert inputs_of(card) == {} and not card.get("actions")  # nothing left to click
+    assert card["fallbackText"] == "A MARAT information request was answered."
+    assert "Jane" not in shown and "John" not in shown
+    police = (await loop.recorded(reference))["police"]
+    assert police.answered_by == POLICE_CONTACT
+    assert police.answered_at == loop.harness.clock.now()
+    assert police.known is True
+    assert police.late is False
+    others = [r for key, r in (await loop.recorded(reference)).items() if key != "police"]
+    assert others and not any(r.answered for r in others)
+
+
+async def test_known_yes_without_information_comes_back_with_an_error_and_the_values_kept(
+    loop: Loop,
+) -> None:
+    reference = await loop.refer()
+    await loop.deliver()
+    request = loop.request(POLICE_CONTACT, reference, "Police")
+
+    card = await loop.answer(
+        POLICE_CONTACT, request.token, known="yes", information="   ", concerns="Synthetic worry."
+    )
+
+    assert error_after(card, "information") == "Please give the information your agency holds."
+    assert error_after(card, "known") is None
+    assert error_after(card, "concerns") is None
+    fields = inputs_of(card)
+    assert fields["known"]["value"] == "yes"
+    assert fields["concerns"]["value"] == "Synthetic worry."
+    assert card["actions"][0]["data"]["token"] == request.token  # the same card, answerable
+    assert facts_of(card)["Case"] == reference
+    assert not (await loop.recorded(reference))["police"].answered
+
+    # The corrected card goes through.
+    done = await loop.answer(POLICE_CONTACT, request.token, **ANSWER)
+    assert "You answered for Police" in card_text(done)
+    assert (await loop.recorded(reference))["police"].answered_by == POLICE_CONTACT
+
+
+async def test_an_answer_that_does_not_say_whether_known_is_refused_under_known(
+    loop: Loop,
+) -> None:
+    reference = await loop.refer()
+    await loop.deliver()
+    request = loop.request(HOUSING_CONTACT, reference, "Housing")
+
+    card = await loop.answer(HOUSING_CONTACT, request.token, information="Kept text (synthetic).")
+
+    assert error_after(card, "known") == (
+        "Please say whether your agency knows the people in this case."
+    )
+    assert inputs_of(card)["information"]["value"] == "Kept text (synthetic)."
+    assert not (await loop.recorded(reference))["housing"].answered
+
+
+async def test_known_no_needs_no_information(loop: Loop) -> None:
+    reference = await loop.refer()
+    await loop.deliver()
+    request = loop.request(HOUSING_CONTACT, reference, "Housing")
+
+    card = await loop.answer(HOUSING_CONTACT, request.token, known="no")
+
+    assert "You answered for Housing" in card_text(card)
+    housing = (await loop.recorded(reference))["housing"]
+    assert housing.answered_by == HOUSING_CONTACT and housing.known is False
+
+
+async def test_a_second_click_of_the_same_card_has_no_second_effect(loop: Loop) -> None:
+    reference = await loop.refer()
+    await loop.deliver()
+    request = loop.request(POLICE_CONTACT, reference, "Police")
+    first = await loop.answer(POLICE_CONTACT, request.token, **ANSWER)
+    recorded = (await loop.recorded(reference))["police"]
+    await loop.deliver()
+    updates = len(loop.messenger.updates)
+
+    loop.harness.clock.advance(timedelta(minutes=5))
+    again = await loop.answer(POLICE_CONTACT, request.token, known="no")
+    await loop.deliver()
+
+    assert again == first  # the same replacement card, with the first answer's time
+    assert (await loop.recorded(reference))["police"] == recorded  # still "yes", same time
+    assert len(loop.messenger.updates) == updates  # colleagues are not told twice
+
+
+async def test_a_colleague_answering_afterwards_sees_who_answered_first(loop: Loop) -> None:
+    reference = await loop.refer()
+    await loop.deliver()
+    coordinator_copy = loop.request(COORDINATOR, reference, "Police")
+    colleague_copy = loop.request(POLICE_CONTACT, reference, "Police")
+    await loop.answer(COORDINATOR, coordinator_copy.token, **ANSWER)
+
+    # The colleague's card had not been refreshed yet; even an invalid answer shows the winner.
+    card = await loop.answer(POLICE_CONTACT, colleague_copy.token, known="yes")
+    shown = card_text(card)
+    assert f"Casey Coordinator answered for Police on Mon 04 Jan 2027 10:00 ({reference})." in shown
+    assert "No further answer is needed from your agency." in shown
+    assert error_after_any(card) is None
+
+    card = await loop.answer(POLICE_CONTACT, colleague_copy.token, known="no")
+    assert "Casey Coordinator answered for Police" in card_text(card)
+    police = (await loop.recorded(reference))["police"]
+    assert police.answered_by == COORDINATOR
+    assert police.known is True
+
+
+def error_after_any(card: dict[str, Any]) -> str | None:
+    """The first error under any input of the card, if any."""
+    for input_id in inputs_of(card):
+        message = error_after(card, input_id)
+        if message:
+            return message
+    return None
+
+
+# -- the agency's other copies -----------------------------------------------------------------
+
+
+async def test_the_other_contacts_delivered_copies_are_updated_in_place(loop: Loop) -> None:
+    reference = await loop.refer()
+    await loop.deliver()
+    coordinator_copy = loop.request(COORDINATOR, reference, "Police")
+    sent_before = len(loop.messenger.sent)
+
+    await loop.answer_own(POLICE_CONTACT, reference, "Police", **ANSWER)
+    await loop.deliver()
+
+    assert len(loop.messenger.updates) == 1, loop.messenger.updates
+    update = loop.messenger.updates[0]
+    assert update.activity_id == coordinator_copy.delivered.activity_id
+    assert update.address.aad_object_id == COORDINATOR
+    assert update.address.conversation_id == conversation_of(COORDINATOR)
+    assert update.message.summary == "A MARAT information request was answered."
+    assert update.message.card is not None
+    shown = card_text(update.message.card)
+    assert f"Pat Police answered for Police on Mon 04 Jan 2027 10:00 ({reference})." in shown
+    assert "No further answer is needed from your agency." in shown
+    assert inputs_of(update.message.card) == {} and not update.message.card.get("actions")
+    assert "Jane" not in shown
+    # Nothing new was posted (the copy changed in place), and other agencies' cards stay open.
+    assert loop.messenger.sent[sent_before:] == []
+
+
+async def test_a_copy_not_yet_delivered_goes_out_already_answered(loop: Loop) -> None:
+    loop.messenger.busy.add(POLICE_CONTACT)  # Teams answers 429 for this person for now
+    reference = await loop.refer()
+    await loop.deliver()
+    assert loop.sent_to(POLICE_CONTACT) == []
+    coordinator_copy = loop.request(COORDINATOR, reference, "Police")
+
+    await loop.answer(COORDINATOR, coordinator_copy.token, **ANSWER)
+    loop.messenger.busy.clear()
+    loop.harness.clock.advance(timedelta(minutes=2))  # past Retry-After
+    await loop.deliver()
+
+    received = loop.sent_to(POLICE_CONTACT)
+    assert len(received) == 1, [d.message for d in received]
+    card = received[0].card
+    shown = card_text(card)
+    assert f"Casey Coordinator answered for Police on Mon 04 Jan 2027 10:00 ({reference})" in shown
+    assert inputs_of(card) == {} and not card.get("actions")
+    assert received[0].message.summary == "A MARAT information request was answered."
+    assert loop.messenger.updates == []
+
+
+# -- late answers ----------------------------------------------------------------------------
+
+
+async def test_an_answer_after_the_due_day_is_recorded_marked_late_and_shown_late(
+    loop: Loop,
+) -> None:
+    reference = await loop.refer()
+    await loop.deliver()
+    request = loop.request(POLICE_CONTACT, reference, "Police")
+
+    loop.harness.clock.set(datetime(2027, 1, 7, 9, 30, tzinfo=UTC))  # Thu, day 3
+    card = await loop.answer(POLICE_CONTACT, request.token, **ANSWER)
+    await loop.deliver()
+
+    shown = card_text(card)
+    assert f"You answered for Police on Thu 07 Jan 2027 09:30 ({reference})." in shown
+    assert "The answer came after the due date and is marked late." in shown
+    police = (await loop.recorded(reference))["police"]
+    assert police.answered_by == POLICE_CONTACT and police.late is True
+    # The colleague's copy says so too.
+    update = loop.messenger.updates[-1]
+    assert update.message.card is not None
+    assert "marked late" in card_text(update.message.card)
+    # And the coordinator's case summary.
+    facts = facts_of(await loop.case_card(COORDINATOR, reference))
+    assert facts["Police"] == "returned late"
+    assert facts["Housing"] == f"awaited (due {DUE})"
+    assert facts["Information returns"] == "1/3"
+
+
+async def test_an_answer_late_on_the_due_day_is_on_time(loop: Loop) -> None:
+    reference = await loop.refer()
+    await loop.deliver()
+    request = loop.request(HOUSING_CONTACT, reference, "Housing")
+
+    loop.harness.clock.set(datetime(2027, 1, 6, 23, 59, tzinfo=UTC))  # Wed 23:59 London (GMT)
+    card = await loop.answer(HOUSING_CONTACT, request.token, **ANSWER)
+
+    assert "late" not in card_text(card)
+    assert (await loop.recorded(reference))["housing"].late is False
+    assert facts_of(await loop.case_card(COORDINATOR, reference))["Housing"] == "returned"
+
+
+async def test_lateness_follows_the_london_date_in_summer_time(loop: Loop) -> None:
+    # Received Mon 7 Jun 2027 (BST): returns due by the end of Wed 9 Jun, London time.
+    loop.harness.clock.set(datetime(2027, 6, 7, 9, 0, tzinfo=UTC))
+    reference = await loop.refer(received_date="2027-06-07", incident_date="2027-06-05")
+    await loop.deliver()
+
+    loop.harness.clock.set(datetime(2027, 6, 9, 22, 30, tzinfo=UTC))  # Wed 23:30 in London
+    on_time = await loop.answer_own(POLICE_CONTACT, reference, "Police", **ANSWER)
+    loop.harness.clock.set(datetime(2027, 6, 9, 23, 30, tzinfo=UTC))  # Thu 00:30 in London
+    late = await loop.answer_own(HOUSING_CONTACT, reference, "Housing", **ANSWER)
+
+    assert "You answered for Police on Wed 09 Jun 2027 23:30" in card_text(on_time)
+    assert "marked late" not in card_text(on_time)
+    assert "You answered for Housing on Thu 10 Jun 2027 00:30" in card_text(late)
+    assert "marked late" in card_text(late)
+    recorded = await loop.recorded(reference)
+    assert recorded["police"].late is False
+    assert recorded["housing"].late is True
+
+
+# -- what the coordinator sees -------------------------------------------------------------------
+
+
+async def test_case_and_agenda_show_the_returns_after_one_answer(loop: Loop) -> None:
+    reference = await loop.refer()
+    await loop.deliver()
+    assert facts_of(await loop.case_card(COORDINATOR, reference))["Information returns"] == "0/3"
+    assert "returns 0/3" in card_text(await loop.chat().card("agenda"))
+
+    await loop.answer_own(POLICE_CONTACT, reference, "Police", **ANSWER)
+
+    facts = facts_of(await loop.case_card(COORDINATOR, reference))
+    assert facts["Information returns"] == "1/3"
+    assert facts["Police"] == "returned"
+    assert facts["IDVA service"] == f"awaited (due {DUE})"
+    assert facts["Housing"] == f"awaited (due {DUE})"
+    agenda = card_text(await loop.chat().card("agenda"))
+    assert reference in agenda
+    assert "returns 1/3" in agenda
+
+
+async def test_the_coordinator_is_told_once_when_every_return_is_in(loop: Loop) -> None:
+    reference = await loop.refer()
+    await loop.deliver()
+    all_in = f"MARAT update: all 3 information returns are in for {reference}."
+
+    await loop.answer_own(POLICE_CONTACT, reference, "Police", **ANSWER)
+    await loop.answer_own(COORDINATOR, reference, "IDVA service", known="no")
+    await loop.deliver()
+    assert notices(loop, COORDINATOR, "information returns are in") == []
+
+    housing = loop.request(HOUSING_CONTACT, reference, "Housing")
+    await loop.answer(HOUSING_CONTACT, housing.token, **ANSWER)
+    await loop.deliver()
+    assert notices(loop, COORDINATOR, "information returns are in") == [all_in]
+
+    # Clicking again, or on the coordinator's refreshed copy, tells nobody anything new.
+    await loop.answer(HOUSING_CONTACT, housing.token, **ANSWER)
+    await loop.answer_own(COORDINATOR, reference, "Housing", **ANSWER)
+    loop.harness.clock.advance(timedelta(minutes=1))
+    await loop.deliver()
+    assert notices(loop, COORDINATOR, "information returns are in") == [all_in]
+    for contact in (POLICE_CONTACT, HOUSING_CONTACT):
+        assert notices(loop, contact, "information returns are in") == []
+    assert facts_of(await loop.case_card(COORDINATOR, reference))["Information returns"] == "3/3"
+
+
+# -- refusals --------------------------------------------------------------------------------
+
+
+async def test_a_contact_of_another_agency_cannot_answer_with_a_foreign_token(
+    loop: Loop,
+) -> None:
+    reference = await loop.refer()
+    await loop.deliver()
+    police_token = loop.request(POLICE_CONTACT, reference, "Police").token
+
+    card = await loop.answer(HOUSING_CONTACT, police_token, **ANSWER)
+
+    assert card_text(card) == "This request is for another agency's contacts."
+    assert not any(r.answered for r in (await loop.recorded(reference)).values())
+    # The police contact can still answer with it.
+    done = await loop.answer(POLICE_CONTACT, police_token, **ANSWER)
+    assert "You answered for Police" in card_text(done)
+
+
+async def test_a_forged_token_is_refused_and_nothing_is_recorded(loop: Loop) -> None:
+    reference = await loop.refer()
+    await loop.deliver()
+    housing_token = loop.request(HOUSING_CONTACT, reference, "Housing").token
+
+    for forged in ("made-up", "", housing_token[:-2] + "xx"):
+        card = await loop.answer(HOUSING_CONTACT, forged, **ANSWER)
+        assert card_text(card) == "This information request card has expired.", forged
+    # A token of another kind (the referral card's) names no request either.
+    referral_token = (await loop.chat().card("refer"))["actions"][0]["data"]["token"]
+    card = await loop.answer(COORDINATOR, referral_token, **ANSWER)
+    assert card_text(card) == "This information request card has expired."
+    assert not any(r.answered for r in (await loop.recorded(reference)).values())
+
+
+async def test_anything_but_the_token_and_inputs_in_the_payload_is_ignored(loop: Loop) -> None:
+    reference = await loop.refer()
+    await loop.deliver()
+    housing_token = loop.request(HOUSING_CONTACT, reference, "Housing").token
+
+    body = await loop.chat(HOUSING_CONTACT).execute(
+        VERB,
+        {
+            "token": housing_token,
+            **ANSWER,
+            "agency": "police",
+            "agency_key": "police",
+            "case_id": 999,
+            "reference": "MARAT-2027-0999",
+            "aad_object_id": POLICE_CONTACT,
+        },
+    )
+
+    assert f"You answered for Housing on Mon 04 Jan 2027 10:00 ({reference})." in card_text(
+        body.value
+    )
+    recorded = await loop.recorded(reference)
+    assert recorded["housing"].answered_by == HOUSING_CONTACT
+    assert not recorded["police"].answered
+
+
+async def test_a_stranger_is_refused_and_nothing_is_recorded(loop: Loop) -> None:
+    reference = await loop.refer()
+    await loop.deliver()
+    police_token = loop.request(POLICE_CONTACT, reference, "Police").token
+
+    card = await loop.answer(STRANGER, police_token, **ANSWER)
+
+    assert "You are not registered with the MARAT" in card_text(card)
+    assert not any(r.answered for r in (await loop.recorded(reference)).values())
+    replies = await loop.chat(STRANGER).say(f"case {reference}")
+    assert "You are not registered with the MARAT" in (replies[0].text or "")
+    assert not replies[0].attachments
+
+
+async def test_a_contact_sees_only_cases_their_agency_was_asked_about(loop: Loop) -> None:
+    shared = await loop.refer()  # police, IDVA service, housing
+    police_only = await loop.refer(agencies="police,idva-service", victim_name="Mia Otherperson")
+    await loop.deliver()
+    assert set(loop.requests_for(HOUSING_CONTACT, police_only)) == set()
+    await loop.answer_own(POLICE_CONTACT, shared, "Police", **ANSWER)
+
+    replies = await loop.chat(HOUSING_CONTACT).say(f"case {police_only}")
+    assert replies[0].text == f"No case {police_only} that you can see."
+    assert not replies[0].attachments
+
+    card = await loop.case_card(HOUSING_CONTACT, shared)
+    facts = facts_of(card)
+    assert facts["Housing"] == f"awaited (due {DUE})"
+    assert "Police" not in facts and "IDVA service" not in facts  # coordinator only
+    assert "Other agencies' returns are shown to the coordinator only." in card_text(card)
+
+    # The police contact, involved in both, sees both.
+    assert police_only in card_text(await loop.case_card(POLICE_CONTACT, police_only))
+    assert facts_of(await loop.case_card(POLICE_CONTACT, shared))["Police"] == "returned"
+
+
+# -- the audit trail and people the bot cannot reach -------------------------------------------
+
+
+async def audit_trail(loop: Loop, action: str) -> list[tuple[str, str, str, int | None]]:
+    """(actor, role, outcome, case id) of the audit records of ``action``, oldest first."""
+    async with loop.harness.runtime.engine.connect() as connection:
+        rows = await connection.execute(
+            select(AuditRow.actor, AuditRow.role, AuditRow.outcome, AuditRow.case_id)
+            .where(AuditRow.action == action)
+            .order_by(AuditRow.id)
+        )
+        return [(r.actor, r.role, r.outcome, r.case_id) for r in rows]
+
+
+async def case_id_of(loop: Loop, reference: str) -> int:
+    async with loop.harness.service.units() as uow:
+        case = await uow.cases.by_reference(reference)
+        assert case is not None
+        return case.id
+
+
+async def test_answers_and_refusals_are_audited(loop: Loop) -> None:
+    reference = await loop.refer()
+    await loop.deliver()
+    case_id = await case_id_of(loop, reference)
+    police_token = loop.request(POLICE_CONTACT, reference, "Police").token
+
+    await loop.answer(HOUSING_CONTACT, police_token, **ANSWER)  # another agency's card
+    await loop.answer(STRANGER, police_token, **ANSWER)
+    await loop.answer(POLICE_CONTACT, police_token, **ANSWER)
+
+    assert await audit_trail(loop, "inforeq.answer") == [
+        (HOUSING_CONTACT, "contact", "denied", case_id),
+        (STRANGER, "unregistered", "denied", None),
+        (POLICE_CONTACT, "contact", "ok", case_id),
+    ]
+
+
+async def test_a_contact_the_bot_cannot_reach_is_reported_to_the_coordinator(
+    harness: TurnHarness,
+) -> None:
+    loop = Loop(harness)
+    await loop.chat(COORDINATOR).say("help")
+    await loop.chat(POLICE_CONTACT).say("help")  # Harper Housing never talked to the bot
+    reference = await loop.refer()
+    await loop.deliver()
+
+    assert loop.sent_to(HOUSING_CONTACT) == []
+    assert notices(loop, COORDINATOR, "Harper Housing") == [
+        f"MARAT delivery problem: Harper Housing could not be reached about {reference} "
+        "(the app is not installed for them). Please contact them another way."
+    ]
+    card = await loop.case_card(COORDINATOR, reference)
+    assert facts_of(card)["Harper Housing"] == "could not be reached"
+
+
+async def test_an_involved_agency_without_contacts_is_reported_to_the_coordinator(
+    loop: Loop,
+) -> None:
+    await loop.harness.service.import_directory(
+        [
+            DirectoryRow(
+                1, "Victim Support", "Casey Coordinator", None, COORDINATOR, Role.COORDINATOR
+            )
+        ]
+    )
+    reference = await loop.refer(agencies="police,victim-support")
+    await loop.deliver()
+
+    assert set(loop.requests_for(COORDINATOR, reference)) == {"Police"}
+    assert notices(loop, COORDINATOR, "Victim Support has no contacts") == [
+        "MARAT delivery problem: Victim Support has no contacts in the directory, so its "
+        f"information request for {reference} cannot be sent. Add one (contact add "
+        "victim-support …) or contact the agency another way."
+    ]
+
+
+async def test_an_over_long_answer_is_refused_under_its_field(loop: Loop) -> None:
+    reference = await loop.refer()
+    await loop.deliver()
+    request = loop.request(POLICE_CONTACT, reference, "Police")
+
+    card = await loop.answer(
+        POLICE_CONTACT, request.token, known="yes", information="x" * 4001, concerns="y" * 4000
+    )
+
+    assert error_after(card, "information") == "Please use at most 4000 characters."
+    assert error_after(card, "concerns") is None
+    assert not (await loop.recorded(reference))["police"].answered
+
+
+# -- the Action.Submit fallback -----------------------------------------------------------------
+
+
+async def test_the_action_submit_fallback_answers_and_replaces_the_card_in_place(
+    loop: Loop,
+) -> None:
+    reference = await loop.refer()
+    await loop.deliver()
+    request = loop.request(HOUSING_CONTACT, reference, "Housing")
+    chat = loop.chat(HOUSING_CONTACT)
+    fallback = request.action["fallback"]["data"]
+    activity_id = request.delivered.activity_id
+
+    # An invalid answer: the same card comes back in place, with the error and values kept.
+    replies = await chat.submit({**fallback, "known": "yes", "concerns": "Kept."}, activity_id)
+    assert replies == []
+    updated = loop.harness.adapter.updated_activities[-1]
+    assert updated.id == activity_id
+    assert error_after(card_of(updated), "information")
+    assert inputs_of(card_of(updated))["concerns"]["value"] == "Kept."
+    assert not (await loop.recorded(reference))["housing"].answered
+
+    replies = await chat.submit({**fallback, **ANSWER}, activity_id)
+    assert replies == []
+    updated = loop.harness.adapter.updated_activities[-1]
+    assert updated.id == activity_id
+    assert f"You answered for Housing on Mon 04 Jan 2027 10:00 ({reference})." in card_text(
+        card_of(updated)
+    )
+    housing = (await loop.recorded(reference))["housing"]
+    assert housing.answered_by == HOUSING_CONTACT and housing.known is True
+
+    # The coordinator's copy of the Housing card is brought up to date as with Execute.
+    await loop.deliver()
+    update = loop.messenger.updates[-1]
+    coordinator_copy = loop.request(COORDINATOR, reference, "Housing")
+    assert update.activity_id == coordinator_copy.delivered.activity_id
+    assert update.message.card is not None
+    assert "Harper Housing answered for Housing" in card_text(update.message.card)
+
+
+# -- two bot replicas on PostgreSQL ------------------------------------------------------------
+
+
+class Rendezvous:
+    """Holds each party until all have arrived (or ``timeout`` passes, if storage serialises
+    them so that they cannot all arrive: then there is no race to provoke)."""
+
+    def __init__(self, parties: int, timeout: float = 2.0) -> None:
+        self.parties = parties
+        self.timeout = timeout
+        self.arrived = 0
+        self.all_in = asyncio.Event()
+
+    async def meet(self) -> None:
+        self.arrived += 1
+        if self.arrived >= self.parties:
+            self.all_in.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.all_in.wait(), self.timeout)
+
+
+def hold(harness: TurnHarness, rendezvous: Rendezvous, *, after_recording: bool) -> None:
+    """Make the replica's answer transaction wait for the other replica's: once it has read
+    the request (``after_recording=False``: both see it open), or once it has recorded the
+    answer and read the case's requests to decide whether every return is in."""
+    sessions = session_factory(harness.runtime.engine)
+
+    class Cases(SqlCases):
+        answering = False
+
+        async def information_request(self, request_id: int) -> InformationRequest | None:
+            request = await super().information_request(request_id)
+            if not after_recording:
+                await rendezvous.meet()
+            return request
+
+        async def answer_request(self, *args: Any, **kwargs: Any) -> bool:
+            self.answering = True
+            return await super().answer_request(*args, **kwargs)
+
+        async def information_requests(self, case_id: int) -> list[InformationRequest]:
+            requests = await super().information_requests(case_id)
+            if after_recording and self.answering:
+                await rendezvous.meet()
+            return requests
+
+    class Units(SqlUnitOfWork):
+        async def __aenter__(self) -> Units:
+            await super().__aenter__()
+            self.cases = Cases(self.session)
+            return self
+
+    harness.service.units = lambda: Units(sessions)
+
+
+async def two_replicas(
+    engine: AsyncEngine, clock: FixedClock, settings: Settings
+) -> tuple[Loop, Loop, str]:
+    """Two bots on one PostgreSQL database; a case referred, its cards delivered."""
+    first, second = TurnHarness(engine, clock, settings), TurnHarness(engine, clock, settings)
+    await seed_directory(first.service)
+    await first.add_meeting(CONFERENCE)
+    loop, other = Loop(first), Loop(second)
+    for aad in (COORDINATOR, POLICE_CONTACT, HOUSING_CONTACT):
+        await loop.chat(aad).say("help")
+    reference = await loop.refer()
+    await loop.deliver()
+    return loop, other, reference
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_the_last_two_returns_arriving_together_on_two_replicas_still_tell_the_coordinator(
+    engine: AsyncEngine, clock: FixedClock, settings: Settings
+) -> None:
+    """Section 8: several replicas on PostgreSQL are safe. Police and Housing answer at the
+    same moment through different replicas; the coordinator must still hear, once."""
+    loop, other, reference = await two_replicas(engine, clock, settings)
+    await loop.answer_own(COORDINATOR, reference, "IDVA service", known="no")
+    police = loop.request(POLICE_CONTACT, reference, "Police").token
+    housing = loop.request(HOUSING_CONTACT, reference, "Housing").token
+
+    rendezvous = Rendezvous(2)
+    hold(loop.harness, rendezvous, after_recording=True)
+    hold(other.harness, rendezvous, after_recording=True)
+    cards = await asyncio.wait_for(
+        asyncio.gather(
+            loop.answer(POLICE_CONTACT, police, **ANSWER),
+            other.answer(HOUSING_CONTACT, housing, **ANSWER),
+        ),
+        20,
+    )
+
+    assert "You answered for Police" in card_text(cards[0])
+    assert "You answered for Housing" in card_text(cards[1])
+    assert all(r.answered for r in (await loop.recorded(reference)).values())
+    await loop.deliver()
+    assert notices(loop, COORDINATOR, "information returns are in") == [
+        f"MARAT update: all 3 information returns are in for {reference}."
+    ]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_two_contacts_of_one_agency_answering_together_on_two_replicas_record_one_answer(
+    engine: AsyncEngine, clock: FixedClock, settings: Settings
+) -> None:
+    loop, other, reference = await two_replicas(engine, clock, settings)
+    mine = loop.request(POLICE_CONTACT, reference, "Police").token
+    theirs = loop.request(COORDINATOR, reference, "Police").token
+
+    rendezvous = Rendezvous(2)
+    hold(loop.harness, rendezvous, after_recording=False)
+    hold(other.harness, rendezvous, after_recording=False)
+    cards = await asyncio.wait_for(
+        asyncio.gather(
+            loop.answer(POLICE_CONTACT, mine, **ANSWER),
+            other.answer(COORDINATOR, theirs, known="no"),
+        ),
+        20,
+    )
+
+    # One answer is recorded; each side's card says who that was.
+    police = (await loop.recorded(reference))["police"]
+    mine_text, theirs_text = (card_text(card) for card in cards)
+    if police.answered_by == POLICE_CONTACT:
+        assert police.known is True
+        assert "You answered for Police" in mine_text
+        assert "Pat Police answered for Police" in theirs_text
+    else:
+        assert police.answered_by == COORDINATOR
+        assert police.known is False
+        assert "Casey Coordinator answered for Police" in mine_text
+        assert "You answered for Police" in theirs_text
