@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.delivery import Conversations, OutboxSender
 from bot.domain.clock import Clock, SystemClock
+from bot.domain.repeats import RepeatRule
 from bot.gateway import BotFrameworkGateway
 from bot.handler import MaratBot
 from bot.logs import new_correlation_id
@@ -80,7 +81,9 @@ def build_runtime(
         clock,
         calendar,
         settings.policy(),
-        ServiceOptions(settings.case_prefix, settings.conference_capacity),
+        ServiceOptions(
+            settings.case_prefix, settings.conference_capacity, RepeatRule(settings.repeat_rule)
+        ),
         on_outbox=sender.wake,
     )
     deps = Dependencies(service, calendar, settings.help_contact, gateway)

@@ -22,7 +22,17 @@ from bot.logs import correlation_id, new_correlation_id
 from bot.ports import Address, TeamAddress
 from bot.routing import mentioned_people, parse_command, strip_bot_mention
 from cards.help import not_registered_text
-from dialogs import agenda, case, directory, information_request, meeting, refer
+from dialogs import (
+    actions,
+    agenda,
+    case,
+    directory,
+    information_request,
+    lifecycle,
+    meeting,
+    plan,
+    refer,
+)
 from dialogs import help as help_dialog
 from dialogs.base import Dependencies, Mentioned, Reply, TurnInfo
 
@@ -41,10 +51,20 @@ COMMANDS: dict[str, CommandHandler] = {
     "agency": directory.agency,
     "contact": directory.contact,
     "coordinator": directory.coordinator,
+    "plan": plan.show,
+    "actions": actions.show,
+    "review": lifecycle.review,
+    "defer": lifecycle.defer,
+    "withdraw": lifecycle.withdraw,
+    "close": lifecycle.close,
 }
 VERBS: dict[str, VerbHandler] = {
     "refer.submit": refer.submit,
     "inforeq.submit": information_request.submit,
+    "plan.add_action": plan.add_action,
+    "plan.remove_action": plan.remove_action,
+    "plan.agree": plan.agree,
+    "action.update": actions.update,
 }
 ERROR_TEXT = "Sorry, something went wrong on my side. If it happens again, quote reference {}."
 

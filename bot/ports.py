@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol
 
+from bot.domain.actions import Action, ActionDraft, ActionUpdate
 from bot.domain.cases import CaseView, Meeting
 from bot.domain.deadlines import CaseDeadlines, ConferenceChoice, ConferenceSlot
 from bot.domain.delivery import ConnectorAnswer
@@ -15,6 +16,7 @@ from bot.domain.directory import Agency, Person
 from bot.domain.information import Answer, InformationRequest
 from bot.domain.lifecycle import Transition
 from bot.domain.referral import Referral
+from bot.domain.repeats import EarlierReferral
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class TokenInfo:
     issued_to: str
     used: bool
     outcome: str | None
+    version: int | None = None
 
 
 class DirectoryRepository(Protocol):
@@ -89,10 +92,33 @@ class CaseRepository(Protocol):
     async def answered_agencies(self, case_id: int) -> frozenset[str]: ...
     async def information_requests(self, case_id: int) -> list[InformationRequest]: ...
     async def lock(self, case_id: int) -> None: ...
+    async def change_state(self, case_id: int, transition: Transition) -> None: ...
+    async def set_heard(self, case_id: int, meeting_id: int | None, at: datetime) -> None: ...
+    async def end_listing(self, case_id: int, at: datetime) -> None: ...
+    async def earlier_referrals(
+        self, victim_name: str, exclude_case_id: int | None = None
+    ) -> list[tuple[EarlierReferral, str, date | None]]: ...
+    async def set_repeat_of(self, case_id: int, earlier_case_id: int, repeat: bool) -> None: ...
     async def information_request(self, request_id: int) -> InformationRequest | None: ...
     async def answer_request(
         self, request_id: int, by: str, at: datetime, answer: Answer, late: bool
     ) -> bool: ...
+
+
+class ActionRepository(Protocol):
+    async def plan_version(self, case_id: int) -> int: ...
+    async def bump_plan_version(self, case_id: int, expected: int) -> bool: ...
+    async def add(self, case_id: int, draft: ActionDraft, by: str, at: datetime) -> int: ...
+    async def remove_draft(self, action_id: int) -> bool: ...
+    async def for_case(self, case_id: int) -> list[Action]: ...
+    async def by_id(self, action_id: int) -> Action | None: ...
+    async def agree(self, case_id: int, at: datetime) -> None: ...
+    async def record_update(
+        self, action_id: int, change: ActionUpdate, by: str, at: datetime
+    ) -> None: ...
+    async def open_agreed(
+        self, agency_keys: Collection[str] | None = None, due_before: date | None = None
+    ) -> list[Action]: ...
 
 
 class AuditLog(Protocol):
@@ -101,7 +127,12 @@ class AuditLog(Protocol):
 
 class CardTokens(Protocol):
     async def issue(
-        self, kind: str, subject_id: int | None, issued_to: str, at: datetime
+        self,
+        kind: str,
+        subject_id: int | None,
+        issued_to: str,
+        at: datetime,
+        version: int | None = None,
     ) -> str: ...
     async def peek(self, token: str) -> TokenInfo | None: ...
     async def claim(self, token: str, used_by: str, at: datetime, outcome: str) -> bool: ...
@@ -226,6 +257,8 @@ class UnitOfWork(Protocol):
     def addresses(self) -> AddressBook: ...
     @property
     def outbox(self) -> Outbox: ...
+    @property
+    def actions(self) -> ActionRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from bot import messages
 from bot.delivery import enqueue, notify_coordinators, replace_card
+from bot.domain.actions import Action
 from bot.domain.cases import Agenda, CaseDetail, CaseView, Meeting, agenda_order
 from bot.domain.clock import london_today
 from bot.domain.deadlines import (
@@ -29,9 +30,10 @@ from bot.domain.errors import (
 )
 from bot.domain.information import is_late, parse_answer
 from bot.domain.lifecycle import CaseState, Transition
-from bot.domain.referral import parse_referral
+from bot.domain.referral import Referral, parse_referral
+from bot.domain.repeats import is_repeat, same_victim
 from bot.plans import PlanUseCases
-from bot.ports import AuditEvent, UnitOfWork
+from bot.ports import AuditEvent, OutgoingMessage, UnitOfWork
 from bot.usecase_base import ServiceOptions, records_denials
 
 __all__ = ["AgendaWhich", "AnswerOutcome", "InvalidAnswer", "MaratService", "ServiceOptions"]
@@ -155,12 +157,44 @@ class MaratService(PlanUseCases):
                 # Someone submitted the same card a moment earlier: undo ours, report theirs.
                 raise AlreadyDone("")
             await self._audit(uow, person, "case.create", case_id)
+            await self._detect_repeat(uow, case_id, referral)
             view = await uow.cases.by_id(case_id)
             assert view is not None
             await self._send_information_requests(uow, view)
             await uow.commit()
         self.on_outbox()
         return view
+
+    async def _detect_repeat(self, uow: UnitOfWork, case_id: int, referral: Referral) -> None:
+        """Link the victim's previous case; within 12 months it is a repeat, and the agencies
+        of that earlier case are told (they need to know; nothing more than the references)."""
+        for earlier, name, dob in await uow.cases.earlier_referrals(referral.victim_name, case_id):
+            if not same_victim(
+                self.options.repeat_rule, referral.victim_name, referral.victim_dob, name, dob
+            ):
+                continue
+            repeat = is_repeat(referral.received_date, earlier)
+            await uow.cases.set_repeat_of(case_id, earlier.case_id, repeat)
+            if repeat:
+                case = await uow.cases.by_id(case_id)
+                assert case is not None
+                now = self.clock.now()
+                for key in earlier.agencies:
+                    for contact in await uow.directory.contacts_of(key):
+                        await enqueue(
+                            uow,
+                            f"repeat:{case_id}:{contact.aad_object_id}",
+                            contact.aad_object_id,
+                            OutgoingMessage(
+                                text=f"MARAT update: new referral {case.reference} is "
+                                f"a repeat of {earlier.reference}, which your agency "
+                                "was involved in.",
+                                summary="MARAT update",
+                            ),
+                            now,
+                            case_id,
+                        )
+            return
 
     async def _send_information_requests(self, uow: UnitOfWork, case: CaseView) -> None:
         """Queue each involved agency's request to every contact, with the case (atomically).
@@ -308,11 +342,29 @@ class MaratService(PlanUseCases):
             discussions = await uow.cases.discussions_on(discussions_day)
             cases = [c for c in cases if self._visible(person, c)]
             discussions = [c for c in discussions if self._visible(person, c)]
-            with_children, adult_only = agenda_order(cases)
-            for case in {c.id: c for c in [*cases, *discussions]}.values():
-                await self._audit(uow, person, "agenda.view", case.id)
+            with_children, adult_only, returning = agenda_order(cases)
+            outstanding: list[Action] = []
+            if meeting is not None:
+                scope = None if person.is_coordinator else person.agency_keys
+                outstanding = await uow.actions.open_agreed(scope, due_before=meeting.date)
+            perpetrator_actions = {
+                c.id: sum(a.perpetrator_focused for a in await uow.actions.for_case(c.id))
+                for c in cases
+            }
+            shown = {c.id for c in [*cases, *discussions]} | {a.case_id for a in outstanding}
+            for case_id in shown:
+                await self._audit(uow, person, "agenda.view", case_id)
             await uow.commit()
-        return Agenda(meeting, with_children, adult_only, tuple(discussions), discussions_day)
+        return Agenda(
+            meeting,
+            with_children,
+            adult_only,
+            tuple(discussions),
+            discussions_day,
+            tuple(outstanding),
+            returning,
+            perpetrator_actions,
+        )
 
     @records_denials
     async def case_detail(self, aad: str, reference: str) -> CaseDetail:

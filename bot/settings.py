@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     case_prefix: str = Field(
         "MARAT", pattern=r"^[A-Z][A-Z0-9]{1,11}$", validation_alias="MARAT_CASE_PREFIX"
     )
+    repeat_rule: Literal["name_and_dob", "name_or_dob_missing"] = Field(
+        "name_and_dob", validation_alias="MARAT_REPEAT_RULE"
+    )
     help_contact: str = Field(
         "your MARAT coordinator", max_length=200, validation_alias="MARAT_HELP_CONTACT"
     )

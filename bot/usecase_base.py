@@ -14,6 +14,7 @@ from bot.domain.clock import Clock, london_today
 from bot.domain.deadlines import DeadlinePolicy
 from bot.domain.directory import Person, Role
 from bot.domain.errors import MaratError, NotPermitted, NotRegistered
+from bot.domain.repeats import RepeatRule
 from bot.ports import AuditEvent, UnitOfWork, UnitOfWorkFactory
 
 
@@ -21,6 +22,7 @@ from bot.ports import AuditEvent, UnitOfWork, UnitOfWorkFactory
 class ServiceOptions:
     case_prefix: str = "MARAT"
     conference_capacity: int = 18
+    repeat_rule: RepeatRule = RepeatRule.NAME_AND_DOB
 
 
 P = ParamSpec("P")

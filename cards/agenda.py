@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.domain.actions import STATUS_LABELS
 from bot.domain.calendar import WorkingDayCalendar
 from bot.domain.cases import Agenda, CaseView
 from bot.domain.referral import CRITERIA_LABELS
@@ -13,14 +14,22 @@ FALLBACK = "A MARAT agenda is ready."
 
 
 def _case_rows(
-    cases: tuple[CaseView, ...], calendar: WorkingDayCalendar, today: date
+    cases: tuple[CaseView, ...],
+    calendar: WorkingDayCalendar,
+    today: date,
+    perpetrator_actions: dict[int, int] | None = None,
 ) -> list[Element]:
     rows: list[Element] = []
     for case in cases:
         referral = case.referral
         flags = [CRITERIA_LABELS[referral.criteria]]
         if case.is_repeat:
+            # Not the earlier reference: that case may not be this viewer's to know about.
             flags.append("REPEAT")
+        if case.previous_case:
+            flags.append("previous MARAC over 12 months ago")
+        if perpetrator_actions is not None:
+            flags.append(f"perpetrator-focused actions: {perpetrator_actions.get(case.id, 0)}")
         if case.listing.breach:
             flags.append("target missed")
         line = (
@@ -40,7 +49,8 @@ def _case_rows(
 
 
 def agenda_card(agenda: Agenda, calendar: WorkingDayCalendar, today: date) -> Card:
-    """Outstanding actions come first once action plans exist; then children, then adults."""
+    """SafeLives order: outstanding actions from earlier meetings, cases with children, adult-
+    only cases, cases back 12 months after their last MARAC; then the day's discussions."""
     body: list[Element] = []
     meeting = agenda.meeting
     if meeting is None:
@@ -48,13 +58,34 @@ def agenda_card(agenda: Agenda, calendar: WorkingDayCalendar, today: date) -> Ca
     else:
         body.append(heading(f"MARAC conference {day(meeting.date)}"))
         body.append(text(f"{meeting.listed} of {meeting.capacity} places taken.", subtle=True))
+        body.append(
+            text(
+                f"Outstanding actions from earlier meetings ({len(agenda.outstanding)})",
+                bold=True,
+                spacing="Large",
+            )
+        )
+        body.extend(
+            [
+                text(
+                    f"**{a.reference}** · {a.description} · due {day(a.due)} · "
+                    f"{STATUS_LABELS[a.status]}"
+                )
+                for a in agenda.outstanding
+            ]
+            or [text("None.", subtle=True)]
+        )
         sections = (
             ("Cases with children", agenda.with_children),
             ("Adult-only cases", agenda.adult_only),
+            ("12 months since the last MARAC", agenda.twelve_months),
         )
         for title, cases in sections:
             body.append(text(f"{title} ({len(cases)})", bold=True, spacing="Large"))
-            body.extend(_case_rows(cases, calendar, today) or [text("None.", subtle=True)])
+            body.extend(
+                _case_rows(cases, calendar, today, agenda.perpetrator_actions)
+                or [text("None.", subtle=True)]
+            )
     body.append(
         text(
             f"Case discussions due {day(agenda.day)} ({len(agenda.discussions_today)})",
@@ -73,7 +104,7 @@ def agenda_summary_text(agenda: Agenda) -> str:
     if agenda.meeting is None:
         head = "No MARAC conference on that date."
     else:
-        cases = [*agenda.with_children, *agenda.adult_only]
+        cases = [*agenda.with_children, *agenda.adult_only, *agenda.twelve_months]
         refs = ", ".join(c.reference for c in cases) or "none"
         head = (
             f"MARAC conference {day(agenda.meeting.date)}: {len(cases)} cases "

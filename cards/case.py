@@ -27,7 +27,7 @@ def case_card(
                     CRITERIA_LABELS[referral.criteria]
                     + (f" (DASH {referral.dash_score})" if referral.dash_score is not None else ""),
                 ),
-                ("Repeat", "yes" if case.is_repeat else "no"),
+                ("Repeat", _repeat(case, show_referrer_detail)),
                 ("Children", str(referral.children_count)),
                 ("Relationship", RELATIONSHIPS.get(referral.relationship, referral.relationship)),
                 ("Referred by", names.get(referral.referring_agency, referral.referring_agency)),
@@ -82,6 +82,20 @@ def case_card(
         )
     )
     return envelope(body, fallback_text=FALLBACK)
+
+
+def _repeat(case: CaseView, coordinator: bool) -> str:
+    """Earlier references are for the coordinator: the viewer's agency may not have been in
+    the earlier case."""
+    if case.is_repeat:
+        return f"yes, of {case.repeat_of}" if coordinator and case.repeat_of else "yes"
+    if case.previous_case:
+        return (
+            f"no; previous MARAC {case.previous_case} over 12 months ago"
+            if coordinator
+            else "no; previous MARAC over 12 months ago"
+        )
+    return "no"
 
 
 def _return_state(detail: CaseDetail, key: str) -> str:

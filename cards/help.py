@@ -10,6 +10,12 @@ COORDINATOR_COMMANDS = (
     ("agenda [next|today|YYYY-MM-DD]", "A conference's agenda and the day's case discussions."),
     ("case REF", "A case's summary, returns and timeline."),
     ("cases", "Open cases, missed targets first."),
+    ("plan REF", "The case's action plan: add actions, then agree it at the conference."),
+    ("actions [mine|overdue]", "Open actions of every case, or yours, or overdue ones."),
+    ("review REF REASON", "Risk not reduced: re-list the case at the next conference."),
+    ("defer REF REASON", "List the case again at a later conference."),
+    ("withdraw REF REASON", "The referral does not meet the threshold."),
+    ("close REF [REASON]", "Close the case (a reason is needed while actions are open)."),
     ("meeting add YYYY-MM-DD [capacity]", "Add a conference date (or change its capacity)."),
     ("meeting list", "Coming conferences and their places."),
     ("agency add NAME", "Add an agency (or restore a removed one)."),
@@ -21,6 +27,7 @@ COORDINATOR_COMMANDS = (
 )
 CONTACT_COMMANDS = (
     ("agenda [next|today|YYYY-MM-DD]", "The cases your agency is involved in at a conference."),
+    ("actions [overdue]", "Your agency's open actions."),
     ("case REF", "A case your agency is involved in."),
     ("help", "This list."),
 )

@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.expression import false as sa_false
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -120,7 +121,10 @@ class CaseRow(Base):
     plan_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     heard_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     heard_meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
+    # The victim's previous case, if any; ``repeat`` when it was within 12 months (a repeat),
+    # otherwise the agenda lists the case as "12 months since the last MARAC".
     repeat_of: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    repeat: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 

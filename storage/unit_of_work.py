@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories import SqlAudit, SqlCardTokens, SqlCases, SqlDirectory, SqlMeetings
+from storage.repositories.actions import SqlActions
 from storage.repositories.addresses import SqlAddressBook
 from storage.repositories.outbox import SqlOutbox
 
@@ -24,6 +25,7 @@ class SqlUnitOfWork:
         self.tokens = SqlCardTokens(self.session)
         self.addresses = SqlAddressBook(self.session)
         self.outbox = SqlOutbox(self.session)
+        self.actions = SqlActions(self.session)
         return self
 
     async def __aexit__(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from bot.domain.actions import Action
 from bot.domain.calendar import WorkingDayCalendar
 from bot.domain.deadlines import CaseDeadlines
 from bot.domain.lifecycle import CaseState, Transition
@@ -50,6 +51,9 @@ class CaseView:
     returns_due: int
     created_at: datetime
     created_by: str
+    repeat_of: str | None = None  # the earlier case's reference, when this is a repeat
+    previous_case: str | None = None  # an earlier case more than 12 months before
+    heard_at: datetime | None = None
 
     @property
     def has_children(self) -> bool:
@@ -57,7 +61,7 @@ class CaseView:
 
     @property
     def is_repeat(self) -> bool:
-        return self.referral.criteria is Criteria.REPEAT
+        return self.repeat_of is not None or self.referral.criteria is Criteria.REPEAT
 
     def working_days_since_day_zero(self, calendar: WorkingDayCalendar, today: date) -> int:
         return max(0, calendar.working_days_between(self.deadlines.day_zero, today))
@@ -110,15 +114,23 @@ class Agenda:
     adult_only: tuple[CaseView, ...]
     discussions_today: tuple[CaseView, ...]
     day: date
+    outstanding: tuple[Action, ...] = ()  # open actions from earlier meetings, first
+    twelve_months: tuple[CaseView, ...] = ()  # back more than 12 months after a MARAC
+    perpetrator_actions: dict[int, int] = field(default_factory=dict)  # per case id
 
 
-def agenda_order(cases: list[CaseView]) -> tuple[tuple[CaseView, ...], tuple[CaseView, ...]]:
-    """Cases with children first (children's agencies may then leave), then adult-only cases;
-    within each, the longest-waiting first."""
+def agenda_order(
+    cases: list[CaseView],
+) -> tuple[tuple[CaseView, ...], tuple[CaseView, ...], tuple[CaseView, ...]]:
+    """SafeLives order: cases with children first (children's agencies may then leave), then
+    adult-only cases, then cases back more than 12 months after their last MARAC; within each,
+    the longest-waiting first."""
 
     def key(c: CaseView) -> tuple[date, str]:
         return (c.deadlines.day_zero, c.reference)
 
-    with_children = tuple(sorted((c for c in cases if c.has_children), key=key))
-    adult_only = tuple(sorted((c for c in cases if not c.has_children), key=key))
-    return with_children, adult_only
+    returning = tuple(sorted((c for c in cases if c.previous_case), key=key))
+    rest = [c for c in cases if not c.previous_case]
+    with_children = tuple(sorted((c for c in rest if c.has_children), key=key))
+    adult_only = tuple(sorted((c for c in rest if not c.has_children), key=key))
+    return with_children, adult_only, returning

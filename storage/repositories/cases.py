@@ -11,12 +11,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.domain.cases import CaseView, Listing
 from bot.domain.deadlines import CaseDeadlines, ConferenceChoice
 from bot.domain.information import Answer, InformationRequest
 from bot.domain.lifecycle import CaseState, Transition
 from bot.domain.referral import Criteria, Referral
+from bot.domain.repeats import EarlierReferral, normalise_name
 from storage.models import (
     AgencyRow,
     CaseAgencyRow,
@@ -29,6 +31,8 @@ from storage.models import (
     TransitionRow,
 )
 from storage.repositories._common import OPEN_STATES, is_postgres
+
+EarlierCase = aliased(CaseRow)
 
 
 class SqlCases:
@@ -78,6 +82,7 @@ class SqlCases:
                 case_id=case.id,
                 victim_name=referral.victim_name,
                 victim_dob=referral.victim_dob,
+                victim_key=normalise_name(referral.victim_name),
                 victim_gender=referral.victim_gender,
                 victim_ethnicity=referral.victim_ethnicity,
                 victim_disability=referral.victim_disability,
@@ -155,8 +160,9 @@ class SqlCases:
     async def _views(self, where: Sequence[object]) -> list[CaseView]:
         rows = (
             await self.session.execute(
-                select(CaseRow, ReferralRow, ListingRow, MeetingRow.date)
+                select(CaseRow, ReferralRow, ListingRow, MeetingRow.date, EarlierCase.reference)
                 .join(ReferralRow, ReferralRow.case_id == CaseRow.id)
+                .outerjoin(EarlierCase, EarlierCase.id == CaseRow.repeat_of)
                 .join(
                     ListingRow,
                     (ListingRow.case_id == CaseRow.id) & ListingRow.ended_at.is_(None),
@@ -193,7 +199,7 @@ class SqlCases:
         ).all():
             returns[case_id] = (answered, total)
         views = []
-        for case, ref, listing, meeting_date in rows:
+        for case, ref, listing, meeting_date, repeat_of in rows:
             answered, total = returns.get(case.id, (0, 0))
             views.append(
                 CaseView(
@@ -237,6 +243,9 @@ class SqlCases:
                     returns_due=total,
                     created_at=case.created_at,
                     created_by=case.created_by,
+                    repeat_of=repeat_of if case.repeat else None,
+                    previous_case=None if case.repeat else repeat_of,
+                    heard_at=case.heard_at,
                 )
             )
         return views
@@ -340,3 +349,72 @@ class SqlCases:
             await self.session.execute(
                 select(CaseRow.id).where(CaseRow.id == case_id).with_for_update()
             )
+
+    async def change_state(self, case_id: int, transition: Transition) -> None:
+        values: dict[str, Any] = {
+            "state": transition.to_state.value,
+            "version": CaseRow.version + 1,
+        }
+        if transition.to_state is CaseState.CLOSED:
+            values["closed_at"] = transition.at
+        await self.session.execute(update(CaseRow).where(CaseRow.id == case_id).values(**values))
+        self._add_transition(case_id, transition)
+        await self.session.flush()
+
+    async def set_heard(self, case_id: int, meeting_id: int | None, at: datetime) -> None:
+        await self.session.execute(
+            update(CaseRow)
+            .where(CaseRow.id == case_id)
+            .values(heard_at=at, heard_meeting_id=meeting_id)
+        )
+
+    async def end_listing(self, case_id: int, at: datetime) -> None:
+        """The case was heard (or withdrawn/closed): it no longer takes a conference place."""
+        await self.session.execute(
+            update(ListingRow)
+            .where(ListingRow.case_id == case_id, ListingRow.ended_at.is_(None))
+            .values(ended_at=at)
+        )
+
+    async def earlier_referrals(
+        self, victim_name: str, exclude_case_id: int | None = None
+    ) -> list[tuple[EarlierReferral, str, date | None]]:
+        """Earlier cases whose victim has the same normalised name, newest first, with the
+        name and date of birth as referred (the caller applies the matching rule)."""
+        query = (
+            select(
+                CaseRow.id,
+                CaseRow.reference,
+                CaseRow.received_date,
+                CaseRow.heard_at,
+                ReferralRow.victim_name,
+                ReferralRow.victim_dob,
+            )
+            .join(ReferralRow, ReferralRow.case_id == CaseRow.id)
+            .where(ReferralRow.victim_key == normalise_name(victim_name))
+            .order_by(CaseRow.received_date.desc(), CaseRow.id.desc())
+        )
+        if exclude_case_id is not None:
+            query = query.where(CaseRow.id != exclude_case_id)
+        found = []
+        for case_id, reference, received, heard_at, name, dob in (
+            await self.session.execute(query)
+        ).all():
+            agencies = await self.session.scalars(
+                select(AgencyRow.key)
+                .join(CaseAgencyRow, CaseAgencyRow.agency_id == AgencyRow.id)
+                .where(CaseAgencyRow.case_id == case_id)
+                .order_by(AgencyRow.id)
+            )
+            heard = heard_at.date() if heard_at else None
+            found.append(
+                (EarlierReferral(case_id, reference, received, tuple(agencies), heard), name, dob)
+            )
+        return found
+
+    async def set_repeat_of(self, case_id: int, earlier_case_id: int, repeat: bool) -> None:
+        await self.session.execute(
+            update(CaseRow)
+            .where(CaseRow.id == case_id)
+            .values(repeat_of=earlier_case_id, repeat=repeat)
+        )

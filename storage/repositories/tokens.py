@@ -25,7 +25,14 @@ class SqlCardTokens:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def issue(self, kind: str, subject_id: int | None, issued_to: str, at: datetime) -> str:
+    async def issue(
+        self,
+        kind: str,
+        subject_id: int | None,
+        issued_to: str,
+        at: datetime,
+        version: int | None = None,
+    ) -> str:
         token = secrets.token_urlsafe(24)
         self.session.add(
             CardTokenRow(
@@ -34,6 +41,7 @@ class SqlCardTokens:
                 subject_id=subject_id,
                 issued_to=issued_to,
                 issued_at=at,
+                version=version,
             )
         )
         await self.session.flush()
@@ -46,7 +54,12 @@ class SqlCardTokens:
         if row is None:
             return None
         return TokenInfo(
-            row.kind, row.subject_id, row.issued_to, row.used_at is not None, row.outcome
+            row.kind,
+            row.subject_id,
+            row.issued_to,
+            row.used_at is not None,
+            row.outcome,
+            row.version,
         )
 
     async def claim(self, token: str, used_by: str, at: datetime, outcome: str) -> bool:

@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-26 06:20:56.029426
+Create Date: 2026-11-26 06:24:28.280157
 """
 
 from collections.abc import Sequence
@@ -67,9 +67,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('heard_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('heard_meeting_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('repeat_of', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('repeat', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_cases_repeat_of_cases'), 'cases', ['repeat_of'], ['id'])
         batch_op.create_foreign_key(batch_op.f('fk_cases_heard_meeting_id_meetings'), 'meetings', ['heard_meeting_id'], ['id'])
+        batch_op.create_foreign_key(batch_op.f('fk_cases_repeat_of_cases'), 'cases', ['repeat_of'], ['id'])
 
     with op.batch_alter_table('referrals', schema=None) as batch_op:
         batch_op.add_column(sa.Column('victim_key', sa.String(length=200), server_default='', nullable=False))
@@ -101,9 +102,10 @@ def downgrade() -> None:
         batch_op.drop_column('victim_key')
 
     with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_cases_heard_meeting_id_meetings'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_cases_repeat_of_cases'), type_='foreignkey')
+        batch_op.drop_constraint(batch_op.f('fk_cases_heard_meeting_id_meetings'), type_='foreignkey')
         batch_op.drop_column('closed_at')
+        batch_op.drop_column('repeat')
         batch_op.drop_column('repeat_of')
         batch_op.drop_column('heard_meeting_id')
         batch_op.drop_column('heard_at')
