@@ -14,13 +14,20 @@ import contextlib
 import json
 import logging
 import random
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from bot.domain.clock import Clock
-from bot.domain.delivery import ConnectorAnswer, ConversationPacer, Outcome, RetryPolicy
+from bot.domain.delivery import (
+    ConnectorAnswer,
+    ConnectorUnavailable,
+    ConversationPacer,
+    Outcome,
+    RetryPolicy,
+)
 from bot.ports import (
     Address,
     Messenger,
@@ -87,6 +94,15 @@ async def replace_card(
         )
 
 
+NOTICE_HEADLINE = "A MARAT update needs your attention."
+
+
+def notice(text: str) -> OutgoingMessage:
+    """A text message whose first line (what Teams previews show) is neutral; the details,
+    which may name a person or a case reference, come after it."""
+    return OutgoingMessage(text=f"{NOTICE_HEADLINE}\n\n{text}", summary=NOTICE_HEADLINE)
+
+
 async def notify_coordinators(
     uow: UnitOfWork,
     key: str,
@@ -99,7 +115,7 @@ async def notify_coordinators(
     coordinators = await uow.directory.coordinators()
     chosen = [c for c in coordinators if c.aad_object_id == only] or coordinators
     for person in chosen:
-        message = OutgoingMessage(text=text, summary="MARAT update")
+        message = notice(text)
         await enqueue(
             uow,
             f"{NOTICE_PREFIX}{key}:{person.aad_object_id}",
@@ -136,6 +152,8 @@ class OutboxSender:
         self.settings = settings or SenderSettings()
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self.pacer = ConversationPacer()
+        # Whose lease a claimed row is under (see _still_ours).
+        self.owner = secrets.token_hex(8)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -176,7 +194,9 @@ class OutboxSender:
         """Claim what is due now (under a lease) and try each; returns how many were tried."""
         now = self.clock.now()
         async with self.units() as uow:
-            items = await uow.outbox.claim_due(now, now + self.settings.lease, self.settings.batch)
+            items = await uow.outbox.claim_due(
+                now, now + self.settings.lease, self.settings.batch, self.owner
+            )
             await uow.commit()
         for item in items:
             await self._deliver(item)
@@ -187,11 +207,16 @@ class OutboxSender:
         if item.kind == UPDATE:
             await self._deliver_update(item, message)
             return
-        address = await self._address(item.recipient)
+        try:
+            address = await self._address(item.recipient)
+        except ConnectorUnavailable as unavailable:
+            # Teams did not answer the roster look-up: try again later, not "unreachable".
+            await self._retry(item, unavailable.answer)
+            return
         if address is None:
             await self._give_up(item, UNREACHABLE, None, "the app is not installed for them")
             return
-        if not await self._paced(item, address):
+        if not await self._paced(item, address) or not await self._still_ours(item):
             return
         answer = await self.messenger.send(address, message)
         await self._record(item, address, answer)
@@ -216,10 +241,22 @@ class OutboxSender:
             address.bot_id,
             address.channel_id,
         )
-        if not await self._paced(item, address):
+        if not await self._paced(item, address) or not await self._still_ours(item):
             return
         answer = await self.messenger.update(address, activity_id, message)
         await self._record(item, address, answer, report=False)
+
+    async def _still_ours(self, item: OutboxItem) -> bool:
+        """Renew the lease right before the send; False means another sender has the row
+        (this sweep outlasted its lease), so sending now could deliver it twice."""
+        async with self.units() as uow:
+            ours = await uow.outbox.renew(
+                item.id, self.owner, self.clock.now() + self.settings.lease
+            )
+            await uow.commit()
+        if not ours:
+            log.info("outbox row taken over by another sender; skipped")
+        return ours
 
     async def _paced(self, item: OutboxItem, address: Address) -> bool:
         now = self.clock.now()
@@ -239,6 +276,19 @@ class OutboxSender:
         outcome = answer.outcome
         if outcome is Outcome.DELIVERED:
             async with self.units() as uow:
+                current = await uow.outbox.payload(item.id)
+                if item.kind != UPDATE and current is not None and current != item.payload:
+                    # Rewritten while on the wire (a colleague answered meanwhile): what
+                    # arrived is out of date, so replace it in place with the new content.
+                    await uow.outbox.enqueue(
+                        f"{item.key}:update:{now.isoformat()}",
+                        item.recipient,
+                        UPDATE,
+                        current,
+                        now,
+                        item.case_id,
+                        item.key,
+                    )
                 await uow.outbox.mark_sent(
                     item.id, address.conversation_id, answer.activity_id, answer.status or 200, now
                 )
@@ -258,6 +308,14 @@ class OutboxSender:
                 report,
             )
             return
+        if answer.status == 429:
+            # Teams throttles the conversation, not the message: hold all of it back.
+            wait = timedelta(seconds=self.policy.delay(1, answer, self.rng))
+            self.pacer.hold(address.conversation_id, now + wait)
+        await self._retry(item, answer, report)
+
+    async def _retry(self, item: OutboxItem, answer: ConnectorAnswer, report: bool = True) -> None:
+        now = self.clock.now()
         attempt = item.attempts + 1
         if self.policy.gives_up(attempt):
             await self._give_up(

@@ -23,7 +23,7 @@ from botbuilder.schema import (
 from botframework.connector.auth import AuthenticationConstants
 from msrest.exceptions import HttpOperationError
 
-from bot.domain.delivery import ConnectorAnswer
+from bot.domain.delivery import ConnectorAnswer, ConnectorUnavailable, Outcome
 from bot.ports import Address, Member, OutgoingMessage, TeamAddress
 from cards.common import CARD_CONTENT_TYPE, Card, envelope, text
 
@@ -174,6 +174,8 @@ class BotFrameworkGateway:
             lambda client: client.conversations.get_conversation_member(team.team_id, who),
             team.service_url,
         )
+        if answer.outcome is Outcome.RETRY:
+            raise ConnectorUnavailable(answer)
         if answer.status != 200 or account is None:
             return None
         extra = getattr(account, "additional_properties", None) or {}
@@ -196,6 +198,8 @@ class BotFrameworkGateway:
             lambda client: client.conversations.create_conversation(parameters),
             team.service_url,
         )
+        if answer.outcome is Outcome.RETRY:
+            raise ConnectorUnavailable(answer)
         if answer.status != 200 or created is None or not getattr(created, "id", None):
             return None
         return Address(

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from bot import messages
-from bot.delivery import enqueue, notify_coordinators, replace_card
+from bot.delivery import enqueue, notice, notify_coordinators, replace_card
 from bot.domain.actions import Action
 from bot.domain.cases import Agenda, CaseDetail, CaseView, Meeting, agenda_order
 from bot.domain.clock import london_today
@@ -33,7 +33,7 @@ from bot.domain.lifecycle import CaseState, Transition
 from bot.domain.referral import Referral, parse_referral
 from bot.domain.repeats import is_repeat, same_victim
 from bot.plans import PlanUseCases
-from bot.ports import AuditEvent, OutgoingMessage, UnitOfWork
+from bot.ports import AuditEvent, UnitOfWork
 from bot.usecase_base import ServiceOptions, records_denials
 
 __all__ = ["AgendaWhich", "AnswerOutcome", "InvalidAnswer", "MaratService", "ServiceOptions"]
@@ -185,11 +185,9 @@ class MaratService(PlanUseCases):
                             uow,
                             f"repeat:{case_id}:{contact.aad_object_id}",
                             contact.aad_object_id,
-                            OutgoingMessage(
-                                text=f"MARAT update: new referral {case.reference} is "
-                                f"a repeat of {earlier.reference}, which your agency "
-                                "was involved in.",
-                                summary="MARAT update",
+                            notice(
+                                f"New referral {case.reference} is a repeat of "
+                                f"{earlier.reference}, which your agency was involved in."
                             ),
                             now,
                             case_id,

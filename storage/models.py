@@ -294,6 +294,7 @@ class OutboxRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
     last_status: Mapped[int | None] = mapped_column(Integer)
     conversation_id: Mapped[str | None] = mapped_column(String(400))
     activity_id: Mapped[str | None] = mapped_column(String(400))

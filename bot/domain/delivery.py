@@ -39,6 +39,15 @@ class ConnectorAnswer:
         return Outcome.RETRY
 
 
+class ConnectorUnavailable(Exception):
+    """A look-up the sender needs (a roster member, a new 1:1 chat) got a retryable answer:
+    the person is not unreachable, Teams is just not answering now."""
+
+    def __init__(self, answer: ConnectorAnswer) -> None:
+        super().__init__(f"connector answered {answer.status}")
+        self.answer = answer
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """Exponential backoff with full jitter, bounded in attempts."""
@@ -76,13 +85,14 @@ class ConversationPacer:
         self.limits = limits
         self._longest = max(window for window, _ in limits)
         self._sent: dict[str, deque[datetime]] = defaultdict(deque)
+        self._held: dict[str, datetime] = {}
 
     def next_allowed(self, conversation: str, now: datetime) -> datetime:
         """``now`` if a message may go now, else the earliest instant it may."""
         history = self._sent[conversation]
         while history and now - history[0] >= self._longest:
             history.popleft()
-        allowed = now
+        allowed = max(now, self._held.get(conversation, now))
         for window, count in self.limits:
             recent = [t for t in history if now - t < window]
             if len(recent) >= count:
@@ -91,3 +101,7 @@ class ConversationPacer:
 
     def record(self, conversation: str, at: datetime) -> None:
         self._sent[conversation].append(at)
+
+    def hold(self, conversation: str, until: datetime) -> None:
+        """After a 429, nothing more goes to that conversation until Retry-After has passed."""
+        self._held[conversation] = max(until, self._held.get(conversation, until))

@@ -59,7 +59,9 @@ class SqlOutbox:
         )
         return (await self.session.execute(statement)).scalar_one_or_none() is not None
 
-    async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxItem]:
+    async def claim_due(
+        self, now: datetime, lease_until: datetime, limit: int, owner: str = "-"
+    ) -> list[OutboxItem]:
         query = (
             select(OutboxRow)
             .where(
@@ -75,6 +77,7 @@ class SqlOutbox:
         rows = (await self.session.scalars(query)).all()
         for row in rows:
             row.lease_until = lease_until
+            row.lease_owner = owner
         await self.session.flush()
         return [
             OutboxItem(
@@ -82,6 +85,23 @@ class SqlOutbox:
             )
             for r in rows
         ]
+
+    async def renew(self, item_id: int, owner: str, lease_until: datetime) -> bool:
+        """Extend our lease on a row just before sending it; False if it is no longer ours
+        (our sweep outlasted the lease and another sender took the row over)."""
+        result = await self.session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.id == item_id,
+                OutboxRow.status == PENDING,
+                OutboxRow.lease_owner == owner,
+            )
+            .values(lease_until=lease_until)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def payload(self, item_id: int) -> str | None:
+        return await self.session.scalar(select(OutboxRow.payload).where(OutboxRow.id == item_id))
 
     async def sent(self, key: str) -> tuple[str, str] | None:
         """(conversation id, activity id) of a delivered message, for updating it later."""

@@ -22,7 +22,7 @@ from botbuilder.schema import Activity
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.delivery import OutboxSender
+from bot.delivery import NOTICE_HEADLINE, OutboxSender
 from bot.domain.clock import FixedClock
 from bot.domain.delivery import ConnectorAnswer
 from bot.domain.directory import DirectoryRow, Role
@@ -605,7 +605,7 @@ async def test_case_and_agenda_show_the_returns_after_one_answer(loop: Loop) -> 
 async def test_the_coordinator_is_told_once_when_every_return_is_in(loop: Loop) -> None:
     reference = await loop.refer()
     await loop.deliver()
-    all_in = f"MARAT update: all 3 information returns are in for {reference}."
+    all_in = f"{NOTICE_HEADLINE}\n\nMARAT update: all 3 information returns are in for {reference}."
 
     await loop.answer_own(POLICE_CONTACT, reference, "Police", **ANSWER)
     await loop.answer_own(COORDINATOR, reference, "IDVA service", known="no")
@@ -773,6 +773,7 @@ async def test_a_contact_the_bot_cannot_reach_is_reported_to_the_coordinator(
 
     assert loop.sent_to(HOUSING_CONTACT) == []
     assert notices(loop, COORDINATOR, "Harper Housing") == [
+        f"{NOTICE_HEADLINE}\n\n"
         f"MARAT delivery problem: Harper Housing could not be reached about {reference} "
         "(the app is not installed for them). Please contact them another way."
     ]
@@ -795,6 +796,7 @@ async def test_an_involved_agency_without_contacts_is_reported_to_the_coordinato
 
     assert set(loop.requests_for(COORDINATOR, reference)) == {"Police"}
     assert notices(loop, COORDINATOR, "Victim Support has no contacts") == [
+        f"{NOTICE_HEADLINE}\n\n"
         "MARAT delivery problem: Victim Support has no contacts in the directory, so its "
         f"information request for {reference} cannot be sent. Add one (contact add "
         "victim-support …) or contact the agency another way."
@@ -953,7 +955,7 @@ async def test_the_last_two_returns_arriving_together_on_two_replicas_still_tell
     assert all(r.answered for r in (await loop.recorded(reference)).values())
     await loop.deliver()
     assert notices(loop, COORDINATOR, "information returns are in") == [
-        f"MARAT update: all 3 information returns are in for {reference}."
+        f"{NOTICE_HEADLINE}\n\nMARAT update: all 3 information returns are in for {reference}."
     ]
 
 
