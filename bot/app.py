@@ -11,6 +11,7 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import IO
 
@@ -23,15 +24,17 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.delivery import Conversations, OutboxSender
-from bot.domain.clock import Clock, SystemClock
+from bot.delivery import Conversations, OutboxSender, SenderSettings
+from bot.domain.clock import Clock, ShiftedClock, SystemClock
 from bot.domain.repeats import RepeatRule
 from bot.gateway import BotFrameworkGateway
 from bot.handler import MaratBot
 from bot.logs import new_correlation_id
+from bot.reminders import ReminderSweep
 from bot.services import MaratService, ServiceOptions
 from bot.settings import Settings
 from dialogs.base import Dependencies
+from scheduler.ticker import Ticker
 from storage.db import create_engine, is_sqlite, session_factory
 from storage.migrate import is_up_to_date
 from storage.unit_of_work import SqlUnitOfWorkFactory
@@ -51,6 +54,8 @@ class Runtime:
     bot: MaratBot
     adapter: CloudAdapter
     sender: OutboxSender
+    sweep: ReminderSweep
+    ticker: Ticker
 
 
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -70,19 +75,28 @@ def build_runtime(
     settings: Settings, clock: Clock | None = None, engine: AsyncEngine | None = None
 ) -> Runtime:
     engine = engine or create_engine(settings.database_url)
-    clock = clock or SystemClock()
+    if clock is None:
+        clock = ShiftedClock(settings.clock_start) if settings.clock_start else SystemClock()
     units = SqlUnitOfWorkFactory(session_factory(engine))
     calendar = settings.calendar()
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_AdapterConfig(settings)))
     gateway = BotFrameworkGateway(adapter, settings.app_id)
-    sender = OutboxSender(units, gateway, clock)
+    sender = OutboxSender(
+        units,
+        gateway,
+        clock,
+        settings=SenderSettings(lease=timedelta(seconds=settings.outbox_lease_seconds)),
+    )
     service = MaratService(
         units,
         clock,
         calendar,
         settings.policy(),
         ServiceOptions(
-            settings.case_prefix, settings.conference_capacity, RepeatRule(settings.repeat_rule)
+            settings.case_prefix,
+            settings.conference_capacity,
+            RepeatRule(settings.repeat_rule),
+            settings.send_time,
         ),
         on_outbox=sender.wake,
     )
@@ -103,7 +117,15 @@ def build_runtime(
                 )
 
     adapter.on_turn_error = on_error
-    return Runtime(settings, engine, service, bot, adapter, sender)
+    sweep = ReminderSweep(
+        units,
+        clock,
+        service.schedule,
+        sender.wake,
+        lease=timedelta(seconds=settings.reminder_lease_seconds),
+    )
+    ticker = Ticker(sweep.run, settings.sweep_seconds)
+    return Runtime(settings, engine, service, bot, adapter, sender, sweep, ticker)
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -157,6 +179,7 @@ async def _readyz(request: web.Request) -> web.Response:
         log.warning("readiness check: database unreachable")
         checks["database"] = "unreachable"
     checks["delivery"] = "ok" if runtime.sender.running else "stopped"
+    checks["scheduler"] = "ok" if runtime.ticker.running else "stopped"
     ready = all(v == "ok" for v in checks.values())
     return web.json_response(
         {"status": "ready" if ready else "not ready", **checks}, status=200 if ready else 503
@@ -182,8 +205,10 @@ def create_app(
             if not await is_up_to_date(runtime.engine):
                 raise StartupError("The database schema is not up to date: run `marat db upgrade`.")
             runtime.sender.start()
+            runtime.ticker.start()
             yield
         finally:
+            await runtime.ticker.stop()
             await runtime.sender.stop()
             await runtime.engine.dispose()
             if lock is not None:

@@ -8,16 +8,18 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from aiohttp import web
 
-from bot.app import StartupError, build_runtime, create_app
+from bot.app import Runtime, StartupError, build_runtime, create_app
 from bot.demo import seed_demo
+from bot.domain.clock import LONDON
 from bot.domain.directory import parse_directory_csv
 from bot.domain.errors import FieldErrors, MaratError
 from bot.logs import configure_logging
+from bot.reminders import preview
 from bot.services import MaratService
 from bot.settings import Settings, SettingsError, load_settings
 from cards.common import day
@@ -53,10 +55,70 @@ def _parser() -> argparse.ArgumentParser:
     add = meeting_commands.add_parser("add", help="add a conference date")
     add.add_argument("date", type=date.fromisoformat, help="YYYY-MM-DD")
     add.add_argument("--capacity", type=int, help="cases it can take (default 18)")
+    reminders = commands.add_parser("reminders", help="reminders and escalations")
+    reminder_commands = reminders.add_subparsers(dest="reminders_command", required=True)
+    preview = reminder_commands.add_parser(
+        "preview", help="what would be sent at a moment (Europe/London), without sending"
+    )
+    preview.add_argument("--at", required=True, type=_london_minute, metavar="YYYY-MM-DDTHH:MM")
+    listing = reminder_commands.add_parser("list", help="a case's reminders and their state")
+    listing.add_argument("--case", required=True, metavar="REF")
     return parser
 
 
-def _with_service(settings: Settings, work: Callable[[MaratService], Awaitable[str]]) -> str:
+def _london_minute(value: str) -> datetime:
+    try:
+        local = datetime.strptime(value, "%Y-%m-%dT%H:%M")
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected YYYY-MM-DDTHH:MM (Europe/London)") from None
+    return local.replace(tzinfo=LONDON).astimezone(UTC)
+
+
+def _local(moment: datetime) -> str:
+    return moment.astimezone(LONDON).strftime("%a %d %b %Y %H:%M")
+
+
+def _reminders_preview(settings: Settings, at: datetime) -> str:
+    async def run(runtime: Runtime) -> str:
+        allowed, lines = await preview(runtime.sweep, at)
+        head = f"At {_local(at)} (Europe/London):"
+        if not allowed:
+            head += (
+                " nothing is sent at this time (only 08:00-18:00 on working days); "
+                "these would go at the next opening"
+            )
+        rows = [head]
+        rows += [
+            f"  {_local(line.due_at)}  {line.kind.value:<20} {line.case_reference or '-':<16} "
+            f"{line.verdict}"
+            + (f" to {line.recipients} ({line.summary})" if line.verdict == "send" else "")
+            for line in lines
+        ]
+        if not lines:
+            rows.append("  nothing is due")
+        return "\n".join(rows)
+
+    return _with_runtime(settings, run)
+
+
+def _reminders_list(settings: Settings, reference: str) -> str:
+    async def run(runtime: Runtime) -> str:
+        async with runtime.service.units() as uow:
+            case = await uow.cases.by_reference(reference)
+            if case is None:
+                raise StartupError(f"No case {reference.upper()}.")
+            items = await uow.reminders.for_case(case.id)
+        rows = [f"Reminders of {case.reference}:"]
+        rows += [
+            f"  {_local(i.due_at)}  {i.kind.value:<20} {i.state.value:<10} {i.outcome or ''}"
+            for i in items
+        ]
+        return "\n".join(rows)
+
+    return _with_runtime(settings, run)
+
+
+def _with_runtime(settings: Settings, work: Callable[[Runtime], Awaitable[str]]) -> str:
     async def run() -> str:
         runtime = build_runtime(settings)
         try:
@@ -64,11 +126,15 @@ def _with_service(settings: Settings, work: Callable[[MaratService], Awaitable[s
                 raise StartupError(
                     "The database schema is not up to date: run `marat db upgrade` first."
                 )
-            return await work(runtime.service)
+            return await work(runtime)
         finally:
             await runtime.engine.dispose()
 
     return asyncio.run(run())
+
+
+def _with_service(settings: Settings, work: Callable[[MaratService], Awaitable[str]]) -> str:
+    return _with_runtime(settings, lambda runtime: work(runtime.service))
 
 
 def _serve(settings: Settings, demo: bool) -> None:
@@ -151,6 +217,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(_import_directory(settings, args.file))
         elif args.command == "meetings":
             print(_add_meeting(settings, args.date, args.capacity))
+        elif args.command == "reminders" and args.reminders_command == "preview":
+            print(_reminders_preview(settings, args.at))
+        elif args.command == "reminders":
+            print(_reminders_list(settings, args.case))
     except FieldErrors as error:
         print("marat: " + " ".join(error.errors.values()), file=sys.stderr)
         return 2

@@ -27,6 +27,7 @@ from dialogs import (
     agenda,
     case,
     directory,
+    discussion,
     information_request,
     lifecycle,
     meeting,
@@ -65,6 +66,7 @@ VERBS: dict[str, VerbHandler] = {
     "plan.remove_action": plan.remove_action,
     "plan.agree": plan.agree,
     "action.update": actions.update,
+    "discussion.record": discussion.record,
 }
 ERROR_TEXT = "Sorry, something went wrong on my side. If it happens again, quote reference {}."
 

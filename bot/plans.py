@@ -27,6 +27,7 @@ from bot.domain.errors import (
     NotPermitted,
 )
 from bot.domain.lifecycle import CaseState, check_transition, transition
+from bot.domain.reminders import ReminderKind
 from bot.ports import OutgoingMessage, UnitOfWork
 from bot.usecase_base import UseCaseBase, records_denials
 from cards.action import NEUTRAL as ACTION_NEUTRAL
@@ -35,6 +36,13 @@ from cards.action import action_card
 PLAN_KIND = "plan"
 PLAN_REMOVE_KIND = "plan.remove"
 ACTION_KIND = "action"
+ACTION_REMINDERS = (
+    ReminderKind.ACTION_BEFORE,
+    ReminderKind.ACTION_DUE,
+    ReminderKind.ACTION_OVERDUE,
+    ReminderKind.ACTION_ESCALATION,
+)
+DISCUSSION_KIND = "discussion"
 PLANNABLE = (CaseState.REFERRED, CaseState.DISCUSSED, CaseState.DEFERRED, CaseState.REVIEW)
 
 
@@ -92,6 +100,24 @@ class InvalidUpdate(FieldErrors):
     def __init__(self, errors: Mapping[str, str], view: ActionView) -> None:
         super().__init__(errors)
         self.view = view
+
+
+@dataclass(frozen=True)
+class DiscussionRecorded:
+    reference: str
+    held: bool
+    attendees: list[str]
+    recorded_now: bool
+
+
+class InvalidDiscussion(FieldErrors):
+    def __init__(
+        self, errors: Mapping[str, str], reference: str, when: date, agencies: dict[str, str]
+    ) -> None:
+        super().__init__(errors)
+        self.reference = reference
+        self.when = when
+        self.agencies = agencies
 
 
 def action_key(action_id: int, contact: str) -> str:
@@ -282,6 +308,9 @@ class PlanUseCases(UseCaseBase):
             ]
             for action in agreed:
                 await self._send_action(uow, case, action, names)
+                await uow.reminders.schedule(
+                    self.schedule.action(case.id, action.id, action.due), now
+                )
             updated = await uow.cases.by_id(case.id)
             await uow.commit()
         self.on_outbox()
@@ -363,6 +392,8 @@ class PlanUseCases(UseCaseBase):
             if not await uow.tokens.claim(token, person.aad_object_id, now, "updated"):
                 raise AlreadyDone("")
             await uow.actions.record_update(action.id, change, person.aad_object_id, now)
+            if change.status.is_closed:
+                await uow.reminders.cancel(ACTION_REMINDERS, action.id, change.status.value, now)
             await self._audit(uow, person, "action.update", action.case_id)
             updated = await uow.actions.by_id(action.id)
             assert updated is not None
@@ -520,3 +551,72 @@ class PlanUseCases(UseCaseBase):
             await uow.commit()
         assert updated is not None
         return updated
+
+    # -- the day-3 case discussion -------------------------------------------------------
+
+    @records_denials
+    async def record_discussion(
+        self, aad: str, token: str, inputs: Mapping[str, object]
+    ) -> DiscussionRecorded:
+        """Held or not, which agencies took part, notes. Held moves the case to discussed; a
+        discussion not recorded by the end of day 3 counts as missed in the figures."""
+        async with self.units() as uow:
+            person = await self._require(uow, aad, "discussion.record")
+            issued = await uow.tokens.peek(token)
+            case = (
+                await uow.cases.by_id(issued.subject_id)
+                if issued and issued.kind == DISCUSSION_KIND and issued.subject_id
+                else None
+            )
+            if case is None:
+                raise NotFound(
+                    "This case discussion card has expired. Open the case with case REF."
+                )
+            names = {a.key: a.name for a in await uow.directory.agencies(include_removed=True)}
+            involved = {k: names.get(k, k) for k in case.agencies}
+            existing = await uow.cases.discussion(case.id)
+            if existing is not None:
+                return DiscussionRecorded(
+                    case.reference,
+                    existing.held,
+                    [names.get(a, a) for a in existing.attendees],
+                    False,
+                )
+            held_text = str(inputs.get("held") or "").strip()
+            attendees = [
+                a.strip() for a in str(inputs.get("attendees") or "").split(",") if a.strip()
+            ]
+            notes = " ".join(str(inputs.get("notes") or "").split()) or None
+            errors: dict[str, str] = {}
+            if held_text not in ("yes", "no"):
+                errors["held"] = "Please say whether the case discussion was held."
+            if any(a not in involved for a in attendees):
+                errors["attendees"] = "Please choose agencies involved in the case."
+            if notes and len(notes) > 4000:
+                errors["notes"] = "Please use at most 4000 characters."
+            if errors:
+                raise InvalidDiscussion(errors, case.reference, case.deadlines.discussion, involved)
+            now = self.clock.now()
+            held = held_text == "yes"
+            await uow.cases.lock(case.id)
+            if not await uow.cases.record_discussion(
+                case.id, held, attendees, notes, person.aad_object_id, now
+            ):
+                raise AlreadyDone("")
+            if held and case.state is CaseState.REFERRED:
+                await uow.cases.change_state(
+                    case.id,
+                    transition(
+                        case.reference,
+                        case.state,
+                        CaseState.DISCUSSED,
+                        person.aad_object_id,
+                        now,
+                        "case discussion held",
+                    ),
+                )
+            await uow.reminders.cancel([ReminderKind.DISCUSSION], case.id, "recorded", now)
+            await uow.tokens.claim(token, person.aad_object_id, now, "recorded")
+            await self._audit(uow, person, "discussion.record", case.id)
+            await uow.commit()
+        return DiscussionRecorded(case.reference, held, [involved[a] for a in attendees], True)

@@ -9,13 +9,14 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from bot.domain.actions import Action, ActionDraft, ActionUpdate
-from bot.domain.cases import CaseView, Meeting
+from bot.domain.cases import CaseView, Discussion, Meeting
 from bot.domain.deadlines import CaseDeadlines, ConferenceChoice, ConferenceSlot
 from bot.domain.delivery import ConnectorAnswer
 from bot.domain.directory import Agency, Person
 from bot.domain.information import Answer, InformationRequest
 from bot.domain.lifecycle import Transition
 from bot.domain.referral import Referral
+from bot.domain.reminders import ReminderKind, ReminderPlan, ReminderState
 from bot.domain.repeats import EarlierReferral
 
 
@@ -99,6 +100,16 @@ class CaseRepository(Protocol):
         self, victim_name: str, exclude_case_id: int | None = None
     ) -> list[tuple[EarlierReferral, str, date | None]]: ...
     async def set_repeat_of(self, case_id: int, earlier_case_id: int, repeat: bool) -> None: ...
+    async def record_discussion(
+        self,
+        case_id: int,
+        held: bool,
+        attendees: Sequence[str],
+        notes: str | None,
+        by: str,
+        at: datetime,
+    ) -> bool: ...
+    async def discussion(self, case_id: int) -> Discussion | None: ...
     async def information_request(self, request_id: int) -> InformationRequest | None: ...
     async def answer_request(
         self, request_id: int, by: str, at: datetime, answer: Answer, late: bool
@@ -246,6 +257,38 @@ class Outbox(Protocol):
     async def delivery_states(self, case_id: int) -> dict[str, str]: ...
 
 
+@dataclass(frozen=True)
+class ReminderItem:
+    id: int
+    key: str
+    kind: ReminderKind
+    case_id: int | None
+    subject_id: int
+    slot: date
+    due_at: datetime
+    expires_at: datetime
+    state: ReminderState
+    outcome: str | None
+
+
+class ReminderRepository(Protocol):
+    async def schedule(self, plans: Sequence[ReminderPlan], at: datetime) -> int: ...
+    async def claim_due(
+        self, now: datetime, lease_until: datetime, owner: str, limit: int
+    ) -> list[ReminderItem]: ...
+    async def finish(
+        self, reminder_id: int, owner: str, state: ReminderState, outcome: str, at: datetime
+    ) -> bool: ...
+    async def cancel(
+        self, kinds: Sequence[ReminderKind], subject_id: int, reason: str, at: datetime
+    ) -> int: ...
+    async def for_case(self, case_id: int) -> list[ReminderItem]: ...
+    async def for_subject(
+        self, kinds: Sequence[ReminderKind], subject_id: int
+    ) -> list[ReminderItem]: ...
+    async def due_at(self, at: datetime, limit: int) -> list[ReminderItem]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything done through it commits together or not at all."""
 
@@ -265,6 +308,8 @@ class UnitOfWork(Protocol):
     def outbox(self) -> Outbox: ...
     @property
     def actions(self) -> ActionRepository: ...
+    @property
+    def reminders(self) -> ReminderRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(

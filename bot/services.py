@@ -31,6 +31,7 @@ from bot.domain.errors import (
 from bot.domain.information import is_late, parse_answer
 from bot.domain.lifecycle import CaseState, Transition
 from bot.domain.referral import Referral, parse_referral
+from bot.domain.reminders import ReminderKind, ReminderPlan
 from bot.domain.repeats import is_repeat, same_victim
 from bot.plans import PlanUseCases
 from bot.ports import AuditEvent, UnitOfWork
@@ -161,6 +162,7 @@ class MaratService(PlanUseCases):
             view = await uow.cases.by_id(case_id)
             assert view is not None
             await self._send_information_requests(uow, view)
+            await uow.reminders.schedule(await self._referral_reminders(uow, view), now)
             await uow.commit()
         self.on_outbox()
         return view
@@ -193,6 +195,20 @@ class MaratService(PlanUseCases):
                             case_id,
                         )
             return
+
+    async def _referral_reminders(self, uow: UnitOfWork, case: CaseView) -> list[ReminderPlan]:
+        """Day 2 per agency, day-3 escalation and discussion, and the no-conference alarm."""
+        schedule, d = self.schedule, case.deadlines
+        plans = [
+            schedule.information_request(case.id, r.id, r.due)
+            for r in await uow.cases.information_requests(case.id)
+        ]
+        plans.append(schedule.missing_returns(case.id, d.discussion, case.listing.meeting_date))
+        plans.append(schedule.discussion(case.id, d.discussion))
+        if case.listing.breach:
+            day_ten = self.calendar.add_working_days(d.day_zero, 10)
+            plans.extend(schedule.no_conference(case.id, self.clock.now(), day_ten))
+        return plans
 
     async def _send_information_requests(self, uow: UnitOfWork, case: CaseView) -> None:
         """Queue each involved agency's request to every contact, with the case (atomically).
@@ -286,6 +302,7 @@ class MaratService(PlanUseCases):
             ):
                 raise AlreadyDone("")  # a colleague answered a moment earlier: roll back
             await uow.tokens.claim(token, person.aad_object_id, now, "answered")
+            await uow.reminders.cancel([ReminderKind.INFO_DUE], request.id, "answered", now)
             await self._audit(uow, person, "inforeq.answer", case.id)
             for contact in await uow.directory.contacts_of(request.agency_key):
                 if contact.aad_object_id == person.aad_object_id:
@@ -394,6 +411,12 @@ class MaratService(PlanUseCases):
                                 else "delivery failed",
                             )
                         )
+            discussion = await uow.cases.discussion(case.id)
+            discussion_token = None
+            if person.is_coordinator and discussion is None and case.state.is_open:
+                discussion_token = await uow.tokens.issue(
+                    "discussion", case.id, person.aad_object_id, self.clock.now()
+                )
             await self._audit(uow, person, "case.view", case.id)
             await uow.commit()
         return CaseDetail(
@@ -404,6 +427,8 @@ class MaratService(PlanUseCases):
             frozenset(r.agency_key for r in requests if r.late),
             tuple(sorted(not_reached)),
             None if person.is_coordinator else person.agency_keys,
+            discussion,
+            discussion_token,
         )
 
     @records_denials
@@ -464,6 +489,9 @@ class MaratService(PlanUseCases):
                     }
                 )
             meeting = await uow.meetings.add(day, capacity, actor, self.clock.now())
+            await uow.reminders.schedule(
+                self.schedule.conference(meeting.id, meeting.date), self.clock.now()
+            )
             listed = await self._list_waiting(uow, meeting)
             await uow.audit.record(
                 AuditEvent(

@@ -6,7 +6,7 @@ A bad value stops start-up with a message naming the key, never with a traceback
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 from ipaddress import ip_address
 from typing import Annotated, Literal
 
@@ -80,6 +80,14 @@ class Settings(BaseSettings):
     help_contact: str = Field(
         "your MARAT coordinator", max_length=200, validation_alias="MARAT_HELP_CONTACT"
     )
+    sweep_seconds: float = Field(60.0, ge=1, le=3600, validation_alias="MARAT_SWEEP_SECONDS")
+    reminder_lease_seconds: float = Field(
+        300.0, ge=1, le=3600, validation_alias="MARAT_REMINDER_LEASE_SECONDS"
+    )
+    outbox_lease_seconds: float = Field(
+        120.0, ge=1, le=3600, validation_alias="MARAT_OUTBOX_LEASE_SECONDS"
+    )
+    clock_start: datetime | None = Field(None, validation_alias="MARAT_CLOCK_START")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", validation_alias="MARAT_LOG_LEVEL"
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from bot.domain.calendar import WorkingDayCalendar
@@ -14,6 +14,7 @@ from bot.domain.clock import Clock, london_today
 from bot.domain.deadlines import DeadlinePolicy
 from bot.domain.directory import Person, Role
 from bot.domain.errors import MaratError, NotPermitted, NotRegistered
+from bot.domain.reminders import Schedule
 from bot.domain.repeats import RepeatRule
 from bot.ports import AuditEvent, UnitOfWork, UnitOfWorkFactory
 
@@ -23,6 +24,7 @@ class ServiceOptions:
     case_prefix: str = "MARAT"
     conference_capacity: int = 18
     repeat_rule: RepeatRule = RepeatRule.NAME_AND_DOB
+    send_time: time = time(9, 0)
 
 
 P = ParamSpec("P")
@@ -78,6 +80,7 @@ class UseCaseBase:
         self.calendar = calendar
         self.policy = policy
         self.options = options or ServiceOptions()
+        self.schedule = Schedule(calendar, self.options.send_time)
         # Wakes the outbox sender after a commit that queued messages (no waiting for a poll).
         self.on_outbox = on_outbox or (lambda: None)
 

@@ -8,6 +8,7 @@ from bot.domain.calendar import WorkingDayCalendar
 from bot.domain.cases import CaseDetail, CaseView, Meeting
 from bot.domain.referral import CRITERIA_LABELS, RELATIONSHIPS
 from cards.common import LONDON_FORMAT, Card, Element, day, envelope, facts, heading, text
+from cards.discussion import discussion_elements
 
 FALLBACK = "A MARAT case summary is ready."
 
@@ -16,6 +17,7 @@ def case_card(
     detail: CaseDetail, calendar: WorkingDayCalendar, today: date, show_referrer_detail: bool
 ) -> Card:
     case, referral, d = detail.case, detail.case.referral, detail.case.deadlines
+
     names = detail.agency_names
     body: list[Element] = [
         heading(f"{case.reference} · {case.state.value}"),
@@ -59,6 +61,30 @@ def case_card(
         body.append(facts([("Consent", consent)]))
         if referral.summary:
             body.append(text(referral.summary))
+    actions: list[Element] = []
+    if detail.discussion is not None:
+        recorded = detail.discussion
+        took_part = ", ".join(names.get(a, a) for a in recorded.attendees) or "no agency named"
+        body.append(
+            facts(
+                [
+                    (
+                        "Case discussion",
+                        (f"held, with {took_part}" if recorded.held else "recorded as not held"),
+                    )
+                ]
+            )
+        )
+        if recorded.notes and show_referrer_detail:
+            body.append(text(recorded.notes, subtle=True))
+    elif detail.discussion_token:
+        form, actions = discussion_elements(
+            detail.discussion_token,
+            case.reference,
+            d.discussion,
+            {k: names.get(k, k) for k in case.agencies},
+        )
+        body.extend(form)
     body.append(text("Information returns", bold=True, spacing="Large"))
     shown = [
         k for k in case.agencies if detail.viewer_agencies is None or k in detail.viewer_agencies
@@ -81,7 +107,7 @@ def case_card(
             ]
         )
     )
-    return envelope(body, fallback_text=FALLBACK)
+    return envelope(body, actions, fallback_text=FALLBACK)
 
 
 def _repeat(case: CaseView, coordinator: bool) -> str:

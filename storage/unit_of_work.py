@@ -10,6 +10,7 @@ from storage.repositories import SqlAudit, SqlCardTokens, SqlCases, SqlDirectory
 from storage.repositories.actions import SqlActions
 from storage.repositories.addresses import SqlAddressBook
 from storage.repositories.outbox import SqlOutbox
+from storage.repositories.reminders import SqlReminders
 
 
 class SqlUnitOfWork:
@@ -26,6 +27,7 @@ class SqlUnitOfWork:
         self.addresses = SqlAddressBook(self.session)
         self.outbox = SqlOutbox(self.session)
         self.actions = SqlActions(self.session)
+        self.reminders = SqlReminders(self.session)
         return self
 
     async def __aexit__(

@@ -91,6 +91,17 @@ class CaseView:
 
 
 @dataclass(frozen=True)
+class Discussion:
+    """The day-3 case discussion as the coordinator recorded it."""
+
+    held: bool
+    attendees: tuple[str, ...]
+    notes: str | None
+    recorded_by: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
 class CaseDetail:
     """A case with its timeline, for `/case`."""
 
@@ -103,6 +114,9 @@ class CaseDetail:
     not_reached: tuple[tuple[str, str], ...] = ()
     # None: the coordinator, who sees every agency's return; else the viewer's agencies.
     viewer_agencies: frozenset[str] | None = None
+    discussion: Discussion | None = None
+    # For a coordinator while the discussion is not recorded: the token of its form.
+    discussion_token: str | None = None
 
 
 @dataclass(frozen=True)

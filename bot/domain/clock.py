@@ -28,6 +28,20 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+class ShiftedClock:
+    """Real time, shifted to start at a chosen instant: lets a whole process (in a test or a
+    demo) live on a working day at 10:00 whatever the real date."""
+
+    def __init__(self, start: datetime, real: Clock | None = None) -> None:
+        if start.tzinfo is None:
+            raise ValueError("ShiftedClock needs an aware datetime")
+        self.real = real or SystemClock()
+        self.offset = start - self.real.now()
+
+    def now(self) -> datetime:
+        return (self.real.now() + self.offset).astimezone(UTC)
+
+
 @dataclass
 class FixedClock:
     """A clock that stands still until moved; used by tests and by `reminders preview`."""

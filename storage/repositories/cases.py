@@ -13,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.domain.cases import CaseView, Listing
+from bot.domain.cases import CaseView, Discussion, Listing
 from bot.domain.deadlines import CaseDeadlines, ConferenceChoice
 from bot.domain.information import Answer, InformationRequest
 from bot.domain.lifecycle import CaseState, Transition
@@ -22,6 +22,7 @@ from bot.domain.repeats import EarlierReferral, normalise_name
 from storage.models import (
     AgencyRow,
     CaseAgencyRow,
+    CaseDiscussionRow,
     CaseRow,
     CaseSequenceRow,
     InformationRequestRow,
@@ -418,3 +419,38 @@ class SqlCases:
             .where(CaseRow.id == case_id)
             .values(repeat_of=earlier_case_id, repeat=repeat)
         )
+
+    async def record_discussion(
+        self,
+        case_id: int,
+        held: bool,
+        attendees: Sequence[str],
+        notes: str | None,
+        by: str,
+        at: datetime,
+    ) -> bool:
+        """Record the case discussion once (the first record stands)."""
+        dialect_insert = pg_insert if is_postgres(self.session) else sqlite_insert
+        statement = (
+            dialect_insert(CaseDiscussionRow)
+            .values(
+                case_id=case_id,
+                held=held,
+                attendees=",".join(attendees),
+                notes=notes,
+                recorded_by=by,
+                recorded_at=at,
+            )
+            .on_conflict_do_nothing(index_elements=[CaseDiscussionRow.case_id])
+            .returning(CaseDiscussionRow.id)
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none() is not None
+
+    async def discussion(self, case_id: int) -> Discussion | None:
+        row = await self.session.scalar(
+            select(CaseDiscussionRow).where(CaseDiscussionRow.case_id == case_id)
+        )
+        if row is None:
+            return None
+        attendees = tuple(a for a in row.attendees.split(",") if a)
+        return Discussion(row.held, attendees, row.notes, row.recorded_by, row.recorded_at)

@@ -62,6 +62,7 @@ async def test_health_and_readiness(client: TestClient[Any, Any]) -> None:
         "database": "ok",
         "schema": "ok",
         "delivery": "ok",
+        "scheduler": "ok",
     }
 
 

@@ -1,0 +1,60 @@
+"""A per-replica ticker: an AsyncIOScheduler with an in-memory job store running the sweep.
+
+No job per deadline: deadlines live in the database. A job store must never be shared between
+processes (APScheduler documents duplicate or missed runs), so every replica ticks on its own
+and the database's claims decide who sends what.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from apscheduler.executors.asyncio import AsyncIOExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+log = logging.getLogger(__name__)
+
+
+class Ticker:
+    """Runs ``sweep`` every ``seconds``; one run at a time, missed runs coalesced into one."""
+
+    def __init__(self, sweep: Callable[[], Awaitable[Any]], seconds: float) -> None:
+        self.sweep = sweep
+        self.seconds = seconds
+        self.scheduler = AsyncIOScheduler(
+            jobstores={"default": MemoryJobStore()},
+            executors={"default": AsyncIOExecutor()},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone="UTC",
+        )
+
+    async def _tick(self) -> None:
+        try:
+            await self.sweep()
+        except Exception:
+            # One failed sweep must not stop the ticker; the next tick tries again.
+            log.exception("reminder sweep failed")
+
+    def start(self) -> None:
+        """Start inside the running event loop (aiohttp's cleanup context)."""
+        self.scheduler.add_job(self._tick, "interval", seconds=self.seconds, id="sweep")
+        self.scheduler.start()
+        # First sweep at once: catch up after downtime without waiting a whole interval.
+        self._first: asyncio.Task[None] | None = asyncio.get_running_loop().create_task(
+            self._tick()
+        )
+
+    async def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        first = getattr(self, "_first", None)  # set by start()
+        if first is not None and not first.done():
+            first.cancel()
+
+    @property
+    def running(self) -> bool:
+        return bool(self.scheduler.running)
