@@ -26,7 +26,7 @@ from bot.domain.errors import (
     NotFound,
     NotPermitted,
 )
-from bot.domain.lifecycle import CaseState, check_transition, transition
+from bot.domain.lifecycle import AWAITING_CONFERENCE, CaseState, check_transition, transition
 from bot.domain.reminders import ReminderKind
 from bot.ports import OutgoingMessage, UnitOfWork
 from bot.usecase_base import UseCaseBase, records_denials
@@ -43,7 +43,7 @@ ACTION_REMINDERS = (
     ReminderKind.ACTION_ESCALATION,
 )
 DISCUSSION_KIND = "discussion"
-PLANNABLE = (CaseState.REFERRED, CaseState.DISCUSSED, CaseState.DEFERRED, CaseState.REVIEW)
+PLANNABLE = AWAITING_CONFERENCE
 
 
 class ActionsFilter(StrEnum):

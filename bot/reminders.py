@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from bot.delivery import enqueue, notice
 from bot.domain.actions import ActionStatus
 from bot.domain.cases import CaseView
-from bot.domain.clock import Clock
+from bot.domain.clock import LONDON, Clock
 from bot.domain.lifecycle import CaseState
 from bot.domain.reminders import ReminderKind, ReminderPlan, ReminderState, Schedule
 from bot.ports import OutgoingMessage, ReminderItem, UnitOfWork, UnitOfWorkFactory
@@ -88,18 +88,20 @@ class ReminderSweep:
     async def run(self) -> SweepResult:
         """Send what is due now (never outside 08:00–18:00 on a working day)."""
         result = SweepResult()
-        now = self.clock.now()
-        if not self.schedule.can_send(now):
-            result.skipped_outside_hours = True
-            return result
         while True:
+            # The time is read afresh for every batch: a long sweep must give late batches
+            # a full lease, judge expiry now, and stop at 18:00.
+            now = self.clock.now()
+            if not self.schedule.can_send(now):
+                result.skipped_outside_hours = True
+                break
             async with self.units() as uow:
                 items = await uow.reminders.claim_due(now, now + self.lease, self.owner, self.batch)
                 await uow.commit()
+            if not items:
+                break  # nothing (more) due: follow-ups planned this sweep are claimed too
             for item in items:
-                await self._process(item, now, result)
-            if len(items) < self.batch:
-                break
+                await self._process(item, self.clock.now(), result)
         if result.sent:
             self.on_outbox()
         return result
@@ -109,6 +111,8 @@ class ReminderSweep:
             async with self.units() as uow:
                 if now >= item.expires_at:
                     await self._finish(uow, item, ReminderState.DROPPED, "expired", now)
+                    # An overdue action's nudges go on after an outage: plan the next one.
+                    await uow.reminders.schedule(await self._resume(uow, item, now), now)
                     # After downtime: missed and no longer worth sending.
                     log.info(
                         "reminder dropped: expired before it could be sent",
@@ -140,6 +144,30 @@ class ReminderSweep:
                 await uow.commit()
         except _LeaseLost:
             log.warning("reminder lease lost to another replica; left to it")
+
+    async def _resume(
+        self, uow: UnitOfWork, item: ReminderItem, now: datetime
+    ) -> list[ReminderPlan]:
+        if item.kind is not ReminderKind.ACTION_OVERDUE or item.case_id is None:
+            return []
+        action = await uow.actions.by_id(item.subject_id)
+        case = await uow.cases.by_id(item.case_id)
+        if (
+            action is None
+            or case is None
+            or not case.state.is_open
+            or action.status in (ActionStatus.DONE, ActionStatus.NOT_POSSIBLE)
+        ):
+            return []
+        calendar = self.schedule.calendar
+        due_day = calendar.next_working_day(action.due)
+        today = now.astimezone(LONDON).date()
+        overdue = calendar.working_days_between(due_day, item.slot)
+        while True:
+            overdue += 2
+            plan = self.schedule.overdue(case.id, action.id, due_day, overdue)
+            if plan.slot >= today:
+                return [plan]
 
     async def _finish(
         self, uow: UnitOfWork, item: ReminderItem, state: ReminderState, outcome: str, now: datetime
@@ -182,9 +210,15 @@ class ReminderSweep:
         if request is None or request.answered:
             return None
         contacts = await uow.directory.contacts_of(request.agency_key)
+        late = self.clock.now().astimezone(LONDON).date() > request.due
+        when = (
+            f"was due by the end of {day(request.due)}"
+            if late
+            else f"is due by the end of today ({day(request.due)})"
+        )
         text = (
-            f"Your agency's information for {case.reference} is due by the end of today "
-            f"({day(request.due)}). Please answer the information request card."
+            f"Your agency's information for {case.reference} {when}. Please answer the "
+            "information request card."
         )
         return Effect(
             [Outgoing(c.aad_object_id, notice(text)) for c in contacts],

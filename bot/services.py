@@ -29,7 +29,7 @@ from bot.domain.errors import (
     NotPermitted,
 )
 from bot.domain.information import is_late, parse_answer
-from bot.domain.lifecycle import CaseState, Transition
+from bot.domain.lifecycle import AWAITING_CONFERENCE, CaseState, Transition
 from bot.domain.referral import Referral, parse_referral
 from bot.domain.reminders import ReminderKind, ReminderPlan
 from bot.domain.repeats import is_repeat, same_victim
@@ -41,7 +41,7 @@ __all__ = ["AgendaWhich", "AnswerOutcome", "InvalidAnswer", "MaratService", "Ser
 
 REFERRAL_CARD_KIND = "referral"
 INFOREQ_CARD_KIND = "inforeq"
-RELISTABLE = (CaseState.REFERRED, CaseState.DISCUSSED, CaseState.DEFERRED, CaseState.REVIEW)
+RELISTABLE = AWAITING_CONFERENCE
 
 
 class AgendaWhich(StrEnum):
@@ -417,6 +417,15 @@ class MaratService(PlanUseCases):
                 discussion_token = await uow.tokens.issue(
                     "discussion", case.id, person.aad_object_id, self.clock.now()
                 )
+            actions = [
+                a
+                for a in await uow.actions.for_case(case.id)
+                if person.is_coordinator or a.agency_key in person.agency_keys
+            ]
+            updaters: dict[str, str] = {}
+            for updater in {a.updated_by for a in actions if a.updated_by}:
+                who = await uow.directory.person(updater)
+                updaters[updater] = who.name if who else "a former contact"
             await self._audit(uow, person, "case.view", case.id)
             await uow.commit()
         return CaseDetail(
@@ -429,6 +438,8 @@ class MaratService(PlanUseCases):
             None if person.is_coordinator else person.agency_keys,
             discussion,
             discussion_token,
+            tuple(actions),
+            updaters,
         )
 
     @records_denials

@@ -99,8 +99,8 @@ class Settings(BaseSettings):
     @field_validator("send_time")
     @classmethod
     def _office_hours(cls, value: time) -> time:
-        if not time(8, 0) <= value <= time(18, 0):
-            raise ValueError("must be between 08:00 and 18:00 Europe/London")
+        if not time(8, 0) <= value < time(18, 0):
+            raise ValueError("must be from 08:00 to before 18:00 Europe/London")
         return value
 
     @model_validator(mode="after")

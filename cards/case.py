@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.domain.actions import STATUS_LABELS
 from bot.domain.calendar import WorkingDayCalendar
 from bot.domain.cases import CaseDetail, CaseView, Meeting
 from bot.domain.referral import CRITERIA_LABELS, RELATIONSHIPS
@@ -85,6 +86,23 @@ def case_card(
             {k: names.get(k, k) for k in case.agencies},
         )
         body.extend(form)
+    if detail.actions:
+        body.append(text("Actions", bold=True, spacing="Large"))
+        for action in detail.actions:
+            state = STATUS_LABELS[action.status] if action.agreed else "draft (plan not agreed)"
+            line = (
+                f"**{names.get(action.agency_key, action.agency_key)}**: "
+                f"{action.description} · due {day(action.due)} · {state}"
+            )
+            if action.updated_at and action.updated_by:
+                who = detail.action_updaters.get(action.updated_by, "someone")
+                line += (
+                    f" · updated by {who}, "
+                    f"{action.updated_at.astimezone(LONDON_FORMAT.tz):%d %b %H:%M}"
+                )
+                if action.note:
+                    line += f": {action.note}"
+            body.append(text(line))
     body.append(text("Information returns", bold=True, spacing="Large"))
     shown = [
         k for k in case.agencies if detail.viewer_agencies is None or k in detail.viewer_agencies
@@ -140,6 +158,7 @@ def cases_card(cases: list[CaseView], today: date) -> Card:
         step = case.next_deadline(today)
         next_text = f"{step[0]} {day(step[1])}" if step else "no deadline"
         warn = " · **target missed**" if case.listing.breach else ""
+        warn += " · REPEAT" if case.is_repeat else ""
         body.append(text(f"**{case.reference}** · {case.state.value} · next: {next_text}{warn}"))
     return envelope(body, fallback_text="A MARAT case list is ready.")
 

@@ -47,6 +47,9 @@ def _case_facts(case: CaseView) -> Element:
             ),
             ("Relationship", RELATIONSHIPS.get(referral.relationship, referral.relationship)),
             ("Children in the household", str(referral.children_count)),
+            # Whether it is a repeat matters to the research; the earlier case's reference
+            # may not be this agency's to know.
+            ("Repeat referral", "yes" if case.is_repeat else "no"),
             ("Referral received", day(case.deadlines.received)),
         ]
     )

@@ -221,6 +221,12 @@ def referral_done_card(case: CaseView, calendar: WorkingDayCalendar) -> Card:
         facts(
             [
                 ("Victim", case.referral.victim_initials),
+                (
+                    "Repeat",
+                    f"yes, of {case.repeat_of}"
+                    if case.repeat_of
+                    else ("yes" if case.is_repeat else "no"),
+                ),
                 ("Day 0", day(d.day_zero)),
                 ("Information due", day(d.information_due)),
                 ("Case discussion (day 3)", day(d.discussion)),

@@ -25,19 +25,26 @@ class Ticker:
     def __init__(self, sweep: Callable[[], Awaitable[Any]], seconds: float) -> None:
         self.sweep = sweep
         self.seconds = seconds
+        self._busy = asyncio.Lock()
+        self._stopped = False
         self.scheduler = AsyncIOScheduler(
             jobstores={"default": MemoryJobStore()},
             executors={"default": AsyncIOExecutor()},
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            # Two instances allowed so that APScheduler does not warn every tick during a long
+            # sweep; the ticker's own lock makes the second one return at once.
+            job_defaults={"coalesce": True, "max_instances": 2, "misfire_grace_time": None},
             timezone="UTC",
         )
 
     async def _tick(self) -> None:
-        try:
-            await self.sweep()
-        except Exception:
-            # One failed sweep must not stop the ticker; the next tick tries again.
-            log.exception("reminder sweep failed")
+        if self._busy.locked():
+            return  # the previous sweep (e.g. a long catch-up) is still running: skip this tick
+        async with self._busy:
+            try:
+                await self.sweep()
+            except Exception:
+                # One failed sweep must not stop the ticker; the next tick tries again.
+                log.exception("reminder sweep failed")
 
     def start(self) -> None:
         """Start inside the running event loop (aiohttp's cleanup context)."""
@@ -49,12 +56,16 @@ class Ticker:
         )
 
     async def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)  # AsyncIOScheduler finishes shutting down on the next turn
         first = getattr(self, "_first", None)  # set by start()
         if first is not None and not first.done():
             first.cancel()
 
     @property
     def running(self) -> bool:
-        return bool(self.scheduler.running)
+        return not self._stopped and bool(self.scheduler.running)

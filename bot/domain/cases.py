@@ -8,7 +8,7 @@ from datetime import date, datetime
 from bot.domain.actions import Action
 from bot.domain.calendar import WorkingDayCalendar
 from bot.domain.deadlines import CaseDeadlines
-from bot.domain.lifecycle import CaseState, Transition
+from bot.domain.lifecycle import AWAITING_CONFERENCE, CaseState, Transition
 from bot.domain.referral import Criteria, Referral
 
 
@@ -75,19 +75,11 @@ class CaseView:
             steps.append(("information returns", self.deadlines.information_due))
         if self.state is CaseState.REFERRED:
             steps.append(("case discussion", self.deadlines.discussion))
-        if self.state in (
-            CaseState.REFERRED,
-            CaseState.DISCUSSED,
-            CaseState.DEFERRED,
-            CaseState.REVIEW,
-        ):
+        if self.state in AWAITING_CONFERENCE:
             steps.append(("conference", self.listing.meeting_date or self.listing.target))
-        upcoming = [s for s in steps if s[1] >= today]
-        return (
-            min(upcoming, key=lambda s: s[1])
-            if upcoming
-            else (min(steps, key=lambda s: s[1]) if steps else None)
-        )
+        # The next one still ahead; if all are past, the most overdue.
+        upcoming = [s for s in steps if s[1] >= today] or steps
+        return min(upcoming, key=lambda s: s[1]) if upcoming else None
 
 
 @dataclass(frozen=True)
@@ -117,6 +109,8 @@ class CaseDetail:
     discussion: Discussion | None = None
     # For a coordinator while the discussion is not recorded: the token of its form.
     discussion_token: str | None = None
+    actions: tuple[Action, ...] = ()
+    action_updaters: dict[str, str] = field(default_factory=dict)  # aad id -> name
 
 
 @dataclass(frozen=True)

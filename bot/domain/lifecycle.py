@@ -39,6 +39,11 @@ ALLOWED: dict[CaseState, frozenset[CaseState]] = {
     S.WITHDRAWN: frozenset(),
 }
 
+# States in which a case waits for (or is re-listed at) a conference, and whose plan is open.
+AWAITING_CONFERENCE: frozenset[CaseState] = frozenset(
+    {S.REFERRED, S.DISCUSSED, S.DEFERRED, S.REVIEW}
+)
+
 # Moves that need the coordinator to say why (recorded in the audit trail).
 REASON_REQUIRED: frozenset[CaseState] = frozenset({S.DEFERRED, S.REVIEW, S.WITHDRAWN})
 

@@ -24,10 +24,19 @@ class RepeatRule(StrEnum):
     NAME_OR_DOB_MISSING = "name_or_dob_missing"
 
 
+# Letters that Unicode does not decompose into a base letter and a mark.
+_FOLD = str.maketrans(
+    {"ø": "o", "ł": "l", "đ": "d", "ħ": "h", "æ": "ae", "œ": "oe", "þ": "th", "ð": "d", "ı": "i"}
+)
+_APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc`\u00b4]")
+
+
 def normalise_name(name: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", name)
-    letters = "".join(c for c in decomposed if not unicodedata.combining(c))
-    parts = re.findall(r"[a-z0-9]+", letters.lower().replace("'", ""))
+    """Case, accents, apostrophes, punctuation, spacing and word order do not matter; letters
+    of any script are kept (a name in another script must not normalise to nothing)."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    letters = "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_FOLD)
+    parts = re.findall(r"[^\W_]+", _APOSTROPHES.sub("", letters))
     return " ".join(sorted(parts))
 
 

@@ -10,7 +10,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.actions import Action, ActionDraft, ActionStatus, ActionUpdate
-from storage.models import ActionRow, ActionUpdateRow, AgencyRow, CaseRow
+from storage.models import ActionRow, ActionUpdateRow, AgencyRow, CaseAgencyRow, CaseRow
+from storage.repositories._common import OPEN_STATES
 
 
 class SqlActions:
@@ -64,6 +65,9 @@ class SqlActions:
         )
         if agency_id is None:
             raise LookupError("unknown agency")
+        if await self.session.get(CaseAgencyRow, (case_id, agency_id)) is None:
+            # The agency that will act must be able to see the case (need to know).
+            self.session.add(CaseAgencyRow(case_id=case_id, agency_id=agency_id))
         row = ActionRow(
             case_id=case_id,
             agency_id=agency_id,
@@ -122,6 +126,8 @@ class SqlActions:
         """Agreed actions not done or ruled out; optionally of some agencies, or overdue."""
         where: list[Any] = [
             ActionRow.agreed_at.is_not(None),
+            # A closed or withdrawn case's actions are no longer anyone's to do.
+            CaseRow.state.in_(OPEN_STATES),
             ActionRow.status.in_([ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value]),
         ]
         if agency_keys is not None:

@@ -34,6 +34,16 @@ from storage.models import (
 from storage.repositories._common import OPEN_STATES, is_postgres
 
 EarlierCase = aliased(CaseRow)
+LatestListing = aliased(ListingRow)
+
+
+def _latest_listing_id() -> Any:
+    return (
+        select(func.max(LatestListing.id))
+        .where(LatestListing.case_id == CaseRow.id)
+        .correlate(CaseRow)
+        .scalar_subquery()
+    )
 
 
 class SqlCases:
@@ -164,10 +174,9 @@ class SqlCases:
                 select(CaseRow, ReferralRow, ListingRow, MeetingRow.date, EarlierCase.reference)
                 .join(ReferralRow, ReferralRow.case_id == CaseRow.id)
                 .outerjoin(EarlierCase, EarlierCase.id == CaseRow.repeat_of)
-                .join(
-                    ListingRow,
-                    (ListingRow.case_id == CaseRow.id) & ListingRow.ended_at.is_(None),
-                )
+                # The latest listing: the open one, or for a heard, withdrawn or closed case
+                # the one it ended on (the case must stay readable after its place is freed).
+                .join(ListingRow, ListingRow.id == _latest_listing_id())
                 .outerjoin(MeetingRow, MeetingRow.id == ListingRow.meeting_id)
                 .where(*where)  # type: ignore[arg-type]
                 .order_by(CaseRow.day_zero, CaseRow.reference)
@@ -260,7 +269,9 @@ class SqlCases:
         return views[0] if views else None
 
     async def on_meeting(self, meeting_id: int) -> list[CaseView]:
-        return await self._views([ListingRow.meeting_id == meeting_id])
+        return await self._views(
+            [ListingRow.meeting_id == meeting_id, ListingRow.ended_at.is_(None)]
+        )
 
     async def discussions_on(self, day: date) -> list[CaseView]:
         return await self._views(
@@ -271,7 +282,13 @@ class SqlCases:
         return await self._views([CaseRow.state.in_(OPEN_STATES)])
 
     async def waiting_for_conference(self) -> list[CaseView]:
-        return await self._views([ListingRow.meeting_id.is_(None), CaseRow.state.in_(OPEN_STATES)])
+        return await self._views(
+            [
+                ListingRow.meeting_id.is_(None),
+                ListingRow.ended_at.is_(None),
+                CaseRow.state.in_(OPEN_STATES),
+            ]
+        )
 
     async def transitions(self, case_id: int) -> list[Transition]:
         rows = await self.session.scalars(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +21,7 @@ from storage.models import ReminderRow
 from storage.repositories._common import is_postgres
 
 LIVE = (ReminderState.PENDING.value, ReminderState.CLAIMED.value)
+LIVE_SQL = "reminders.state IN ('pending', 'claimed')"
 
 
 def _item(row: ReminderRow) -> ReminderItem:
@@ -72,7 +73,9 @@ class SqlReminders:
 
     def _due(self, now: datetime) -> list[object]:
         return [
-            ReminderRow.state.in_(LIVE),
+            # Literal, to match the partial index's predicate whatever plan PostgreSQL picks
+            # for the prepared statement (a bound parameter would not prove it).
+            text(LIVE_SQL),
             ReminderRow.due_at <= now,
             or_(
                 ReminderRow.state == ReminderState.PENDING.value,
@@ -155,10 +158,11 @@ class SqlReminders:
         return [_item(r) for r in rows]
 
     async def due_at(self, at: datetime, limit: int) -> list[ReminderItem]:
-        """What a sweep at ``at`` would consider (for `marat reminders preview`); no lock."""
+        """What a sweep at ``at`` would consider (for `marat reminders preview`), including
+        rows a crashed replica left claimed whose lease has run out; no lock, no change."""
         rows = await self.session.scalars(
             select(ReminderRow)
-            .where(ReminderRow.state == ReminderState.PENDING.value, ReminderRow.due_at <= at)
+            .where(*self._due(at))  # type: ignore[arg-type]
             .order_by(ReminderRow.due_at, ReminderRow.id)
             .limit(limit)
         )

@@ -89,10 +89,15 @@ def upgrade() -> None:
         )
 
 
+_FOLD = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ħ": "h", "æ": "ae", "œ": "oe",
+                       "þ": "th", "ð": "d", "ı": "i"})
+
+
 def _normalise(name: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", name or "")
-    letters = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(sorted(re.findall(r"[a-z0-9]+", letters.lower().replace("'", ""))))
+    decomposed = unicodedata.normalize("NFKD", (name or "").casefold())
+    letters = "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_FOLD)
+    letters = re.sub(r"['\u2018\u2019\u02bc`\u00b4]", "", letters)
+    return " ".join(sorted(re.findall(r"[^\W_]+", letters)))
 
 
 def downgrade() -> None:

@@ -1,0 +1,250 @@
+"""End to end through the Agents Playground: one case from referral to closure.
+
+``marat serve --demo``: the Playground's user Alex Wilber is the coordinator and a contact of
+every agency, so he refers the case, answers an information request, drafts and agrees the
+plan, receives both agencies' action cards, updates them, reviews the case and closes it. Every
+step waits on the Playground's websocket (never a fixed sleep). Every name is fictional.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.domain.calendar import WorkingDayCalendar
+from tests.e2e.playground import (
+    CARD_CONTENT_TYPE,
+    JSON,
+    REFERENCE,
+    PlaygroundClient,
+    card_text,
+    execute_action,
+    facts_of,
+    inputs_of,
+    message_text,
+    walk,
+)
+
+pytestmark = pytest.mark.e2e
+
+VICTIM = "Morgan Wholecase"
+FIRST_ACTION = "{agency} to serve the non-molestation order on the person causing harm"
+SECOND_ACTION = "{agency} to fit additional locks and a doorbell camera at the address"
+DONE_NOTE = "Order served in person (synthetic)."
+NOT_POSSIBLE_NOTE = "The victim has moved out of the area (synthetic)."
+REVIEW_REASON = "Risk not reduced: the victim has moved and a new incident was reported."
+
+
+def london_today() -> date:
+    return datetime.now(ZoneInfo("Europe/London")).date()
+
+
+def due_date(days: int) -> str:
+    """A working day about ``days`` days ahead (England's calendar, as the demo bot uses)."""
+    calendar = WorkingDayCalendar("ENG")
+    return calendar.next_working_day(london_today() + timedelta(days=days)).isoformat()
+
+
+def invoked_card(response: Any) -> JSON:
+    """The card of an Action.Execute invoke response (the replacement card)."""
+    assert isinstance(response, dict), response
+    assert response.get("type") == CARD_CONTENT_TYPE, response
+    card = response.get("value")
+    assert isinstance(card, dict) and card.get("type") == "AdaptiveCard", response
+    return card
+
+
+def timeline_of(card: JSON) -> list[str]:
+    """What happened to the case, oldest first (the values of the timeline's facts)."""
+    body = card["body"]
+    for index, element in enumerate(body):
+        if element.get("type") == "TextBlock" and element.get("text") == "Timeline":
+            return [str(fact["value"]) for fact in body[index + 1]["facts"]]
+    raise AssertionError(f"no timeline on {card_text(card)!r}")
+
+
+def is_plan_card(reference: str) -> Any:
+    return lambda card: f"Safety action plan · {reference}" in card_text(card)
+
+
+def is_action_card(reference: str, agency: str) -> Any:
+    def matches(card: JSON) -> bool:
+        return (
+            "status" in inputs_of(card)
+            and facts_of(card).get("Case") == reference
+            and card_text(card).startswith(f"MARAT action for {agency}")
+        )
+
+    return matches
+
+
+async def click(pg: PlaygroundClient, message: JSON, card: JSON, verb: str, **inputs: str) -> JSON:
+    """Action.Execute of the card's ``verb`` button with ``inputs``; the replacement card."""
+    action = execute_action(card, verb)
+    response = await pg.execute(
+        message["messageId"], verb, {**action["data"], **inputs}, action["title"]
+    )
+    return invoked_card(response)
+
+
+async def command(pg: PlaygroundClient, text: str, expect: str) -> JSON:
+    """Type ``text``; the first bot message after it whose text contains ``expect``."""
+    k = pg.mark()
+    await pg.send_text(text)
+    return await pg.wait_text(expect, since=k)
+
+
+async def test_a_coordinator_runs_a_case_from_referral_to_closure(pg: PlaygroundClient) -> None:
+    # -- refer ---------------------------------------------------------------------------
+    k = pg.mark()
+    await pg.send_text("/refer")
+    referral_message, referral = await pg.wait_card(
+        since=k, predicate=lambda c: "victim_name" in inputs_of(c)
+    )
+    choices = inputs_of(referral)["agencies"]["choices"]
+    (first_key, first), (second_key, second) = (
+        (str(c["value"]), str(c["title"])) for c in choices[:2]
+    )
+    today = london_today().isoformat()
+    k = pg.mark()
+    done = await click(
+        pg,
+        referral_message,
+        referral,
+        "refer.submit",
+        victim_name=VICTIM,
+        victim_gender="female",
+        victim_ethnicity="not_known",
+        victim_disability="not_known",
+        victim_lgbt="not_known",
+        perpetrator_name="Sam Testperson",
+        relationship="ex_partner",
+        children_count="1",
+        referring_agency=first_key,
+        criteria="visible_high_risk",
+        dash_score="17",
+        received_date=today,
+        agencies=f"{first_key},{second_key}",
+        summary="Synthetic end-to-end referral for the whole-case walk-through.",
+        consent="yes",
+    )
+    references = REFERENCE.findall(card_text(done))
+    assert references, card_text(done)
+    reference = references[0]
+
+    # -- an information request arrives and is answered ---------------------------------------
+    request_message, request = await pg.wait_card(
+        since=k,
+        predicate=lambda c: (
+            "known" in inputs_of(c)
+            and f"For {first}:" in card_text(c)
+            and reference in card_text(c)
+        ),
+    )
+    answered = await click(
+        pg,
+        request_message,
+        request,
+        "inforeq.submit",
+        known="yes",
+        information="Synthetic: one call-out last year.",
+    )
+    assert f"You answered for {first}" in card_text(answered)
+
+    # -- the plan: two actions (one perpetrator-focused), agreed -------------------------------
+    k = pg.mark()
+    await pg.send_text(f"/plan {reference}")
+    plan_message, plan = await pg.wait_card(since=k, predicate=is_plan_card(reference))
+    assert set(inputs_of(plan)) == {"agency", "description", "due_date", "perpetrator_focused"}
+    first_action = FIRST_ACTION.format(agency=first)
+    second_action = SECOND_ACTION.format(agency=second)
+    plan = await click(
+        pg,
+        plan_message,
+        plan,
+        "plan.add_action",
+        agency=first_key,
+        description=first_action,
+        due_date=due_date(7),
+        perpetrator_focused="yes",
+    )
+    assert "New actions (1)" in card_text(plan), card_text(plan)
+    plan = await click(
+        pg,
+        plan_message,
+        plan,
+        "plan.add_action",
+        agency=second_key,
+        description=second_action,
+        due_date=due_date(14),
+        perpetrator_focused="no",
+    )
+    assert "New actions (2)" in card_text(plan), card_text(plan)
+    k = pg.mark()
+    agreed = await click(pg, plan_message, plan, "plan.agree")
+    assert f"Plan agreed · {reference}" in card_text(agreed), card_text(agreed)
+    shown = facts_of(agreed)
+    assert set(shown) == {first, second}, shown
+    assert shown[first].startswith(f"{first_action} (by ")
+    assert shown[second].startswith(f"{second_action} (by ")
+
+    # -- both action cards arrive proactively --------------------------------------------------
+    first_message, first_card = await pg.wait_card(
+        since=k, predicate=is_action_card(reference, first)
+    )
+    second_message, second_card = await pg.wait_card(
+        since=k, predicate=is_action_card(reference, second)
+    )
+    assert facts_of(first_card)["Action"] == first_action
+    assert facts_of(second_card)["Action"] == second_action
+    assert first_card["fallbackText"] == "A MARAT action needs your update"
+    verbs = {
+        n.get("verb")
+        for n in walk(first_card.get("actions", []))
+        if n.get("type") == "Action.Execute"
+    }
+    assert verbs == {"action.update"}
+
+    # -- one done, one not possible (each with a note) -----------------------------------------
+    updated = await click(
+        pg, first_message, first_card, "action.update", status="done", note=DONE_NOTE
+    )
+    assert facts_of(updated)["Status"] == "Done"
+    assert DONE_NOTE in facts_of(updated)["Last update"]
+    assert not inputs_of(updated)
+    k = pg.mark()
+    updated = await click(
+        pg,
+        second_message,
+        second_card,
+        "action.update",
+        status="not_possible",
+        note=NOT_POSSIBLE_NOTE,
+    )
+    assert facts_of(updated)["Status"] == "Not possible"
+    # The coordinator is asked to review the case.
+    notice = await pg.wait_text(f"review {reference} REASON", since=k)
+    assert "not possible" in message_text(notice)
+
+    # -- review, then close ----------------------------------------------------------------------
+    await command(pg, f"review {reference} {REVIEW_REASON}", f"{reference} is under review.")
+    await command(pg, f"close {reference}", f"{reference} is closed.")
+
+    # -- the case card: closed, with its whole timeline ---------------------------------------
+    k = pg.mark()
+    await pg.send_text(f"/case {reference}")
+    _, case = await pg.wait_card(
+        since=k, predicate=lambda c: card_text(c).startswith(f"{reference} · ")
+    )
+    assert card_text(case).startswith(f"{reference} · closed"), card_text(case)
+    assert timeline_of(case) == [
+        "referred",
+        "heard: plan agreed at the conference",
+        "monitoring",
+        f"review: {REVIEW_REASON}",
+        "closed",
+    ]
+    assert facts_of(case)["Information returns"] == "1/2"
