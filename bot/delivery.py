@@ -28,6 +28,7 @@ from bot.domain.delivery import (
     Outcome,
     RetryPolicy,
 )
+from bot.domain.directory import Person
 from bot.ports import (
     Address,
     Messenger,
@@ -103,6 +104,18 @@ def notice(text: str) -> OutgoingMessage:
     return OutgoingMessage(text=f"{NOTICE_HEADLINE}\n\n{text}", summary=NOTICE_HEADLINE)
 
 
+async def coordinators_for(uow: UnitOfWork, only: str | None) -> list[Person]:
+    """The case's coordinator (``only``) while still a coordinator, else every coordinator:
+    a message for "the coordinator" must never go to nobody."""
+    coordinators = await uow.directory.coordinators()
+    return [c for c in coordinators if c.aad_object_id == only] or coordinators
+
+
+async def agency_names(uow: UnitOfWork) -> dict[str, str]:
+    """Every agency's display name by key, removed ones included (older cases name them)."""
+    return {a.key: a.name for a in await uow.directory.agencies(include_removed=True)}
+
+
 async def notify_coordinators(
     uow: UnitOfWork,
     key: str,
@@ -112,9 +125,7 @@ async def notify_coordinators(
     only: str | None = None,
 ) -> None:
     """Tell the case's coordinator (``only``, if still a coordinator) or every coordinator."""
-    coordinators = await uow.directory.coordinators()
-    chosen = [c for c in coordinators if c.aad_object_id == only] or coordinators
-    for person in chosen:
+    for person in await coordinators_for(uow, only):
         message = notice(text)
         await enqueue(
             uow,

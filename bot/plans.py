@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from bot.delivery import enqueue, notify_coordinators, replace_card
+from bot.delivery import agency_names, enqueue, notify_coordinators, replace_card
 from bot.domain.actions import Action, ActionStatus, parse_action, parse_update
 from bot.domain.cases import CaseView
 from bot.domain.deadlines import ConferenceChoice
@@ -151,7 +151,7 @@ class PlanUseCases(UseCaseBase):
             if not a.agreed
         }
         agencies = tuple(await uow.directory.agencies())
-        names = {a.key: a.name for a in await uow.directory.agencies(include_removed=True)}
+        names = await agency_names(uow)
         return PlanView(case, actions, agencies, names, token, removes)
 
     @records_denials
@@ -302,7 +302,7 @@ class PlanUseCases(UseCaseBase):
             await uow.actions.bump_plan_version(case.id, version)
             await uow.tokens.claim(token, person.aad_object_id, now, "agreed")
             await self._audit(uow, person, "plan.agree", case.id)
-            names = {a.key: a.name for a in await uow.directory.agencies(include_removed=True)}
+            names = await agency_names(uow)
             agreed = [
                 a for a in await uow.actions.for_case(case.id) if a.id in {d.id for d in drafts}
             ]
@@ -371,7 +371,7 @@ class PlanUseCases(UseCaseBase):
                     NotPermitted("This action belongs to another agency."),
                     action.case_id,
                 )
-            names = {a.key: a.name for a in await uow.directory.agencies(include_removed=True)}
+            names = await agency_names(uow)
             agency_name = names.get(action.agency_key, action.agency_key)
             if (issued is not None and issued.used) or action.status.is_closed:
                 # A second click, or a closed action: show where it stands, change nothing.
@@ -484,7 +484,7 @@ class PlanUseCases(UseCaseBase):
                 actions = [a for a in actions if a.case_id in referred or a.agency_key in mine]
             for case_id in {a.case_id for a in actions}:
                 await self._audit(uow, person, "actions.list", case_id)
-            names = {a.key: a.name for a in await uow.directory.agencies(include_removed=True)}
+            names = await agency_names(uow)
             await uow.commit()
         return actions, names
 
@@ -572,7 +572,7 @@ class PlanUseCases(UseCaseBase):
                 raise NotFound(
                     "This case discussion card has expired. Open the case with case REF."
                 )
-            names = {a.key: a.name for a in await uow.directory.agencies(include_removed=True)}
+            names = await agency_names(uow)
             involved = {k: names.get(k, k) for k in case.agencies}
             existing = await uow.cases.discussion(case.id)
             if existing is not None:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.delivery import enqueue, notice
+from bot.delivery import agency_names, coordinators_for, enqueue, notice
 from bot.domain.actions import ActionStatus
 from bot.domain.cases import CaseView
 from bot.domain.clock import LONDON, Clock
@@ -196,12 +196,8 @@ class ReminderSweep:
         return await self._action(uow, item, case)
 
     async def _to_coordinator(self, uow: UnitOfWork, case: CaseView, text: str) -> list[Outgoing]:
-        coordinators = await uow.directory.coordinators()
-        chosen = [c for c in coordinators if c.aad_object_id == case.created_by] or coordinators
+        chosen = await coordinators_for(uow, case.created_by)
         return [Outgoing(c.aad_object_id, notice(text)) for c in chosen]
-
-    async def _names(self, uow: UnitOfWork) -> dict[str, str]:
-        return {a.key: a.name for a in await uow.directory.agencies(include_removed=True)}
 
     async def _information_due(
         self, uow: UnitOfWork, item: ReminderItem, case: CaseView
@@ -229,7 +225,7 @@ class ReminderSweep:
         missing = [r for r in await uow.cases.information_requests(case.id) if not r.answered]
         if not missing:
             return None
-        names = await self._names(uow)
+        names = await agency_names(uow)
         agencies = ", ".join(names.get(r.agency_key, r.agency_key) for r in missing)
         text = (
             f"Information returns for {case.reference} were due yesterday and "
@@ -240,10 +236,9 @@ class ReminderSweep:
     async def _discussion(self, uow: UnitOfWork, case: CaseView) -> Effect | None:
         if case.state is not CaseState.REFERRED:
             return None  # already recorded
-        names = await self._names(uow)
+        names = await agency_names(uow)
         messages: list[Outgoing] = []
-        coordinators = await uow.directory.coordinators()
-        chosen = [c for c in coordinators if c.aad_object_id == case.created_by] or coordinators
+        chosen = await coordinators_for(uow, case.created_by)
         for coordinator in chosen:
             token = await uow.tokens.issue(
                 DISCUSSION_CARD_KIND, case.id, coordinator.aad_object_id, self.clock.now()
@@ -324,7 +319,7 @@ class ReminderSweep:
             or action.status in (ActionStatus.DONE, ActionStatus.NOT_POSSIBLE)
         ):
             return None
-        names = await self._names(uow)
+        names = await agency_names(uow)
         agency = names.get(action.agency_key, action.agency_key)
         if item.kind is ReminderKind.ACTION_ESCALATION:
             text = (

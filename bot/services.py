@@ -12,7 +12,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from bot import messages
-from bot.delivery import enqueue, notice, notify_coordinators, replace_card
+from bot.delivery import agency_names, enqueue, notice, notify_coordinators, replace_card
 from bot.domain.actions import Action
 from bot.domain.cases import Agenda, CaseDetail, CaseView, Meeting, agenda_order
 from bot.domain.clock import london_today
@@ -215,7 +215,7 @@ class MaratService(PlanUseCases):
 
         An agency with no contacts is reported to the coordinator: never skipped silently.
         """
-        names = {a.key: a.name for a in await uow.directory.agencies(include_removed=True)}
+        names = await agency_names(uow)
         now = self.clock.now()
         for request in await uow.cases.information_requests(case.id):
             agency_name = names.get(request.agency_key, request.agency_key)
@@ -275,7 +275,7 @@ class MaratService(PlanUseCases):
                 )
             case = await uow.cases.by_id(request.case_id)
             assert case is not None
-            names = {a.key: a.name for a in await uow.directory.agencies(include_removed=True)}
+            names = await agency_names(uow)
             agency_name = names.get(request.agency_key, request.agency_key)
             form = AnswerForm(case, agency_name, request.due)
             if request.answered:
@@ -397,7 +397,7 @@ class MaratService(PlanUseCases):
                 )
             transitions = tuple(await uow.cases.transitions(case.id))
             requests = await uow.cases.information_requests(case.id)
-            names = {a.key: a.name for a in await uow.directory.agencies(include_removed=True)}
+            names = await agency_names(uow)
             not_reached: list[tuple[str, str]] = []
             if person.is_coordinator:
                 for recipient, state in (await uow.outbox.delivery_states(case.id)).items():
@@ -461,7 +461,7 @@ class MaratService(PlanUseCases):
 
     async def agency_names(self) -> dict[str, str]:
         async with self.units() as uow:
-            return {a.key: a.name for a in await uow.directory.agencies(include_removed=True)}
+            return await agency_names(uow)
 
     # -- conferences -----------------------------------------------------------------------
 
