@@ -45,6 +45,7 @@ CARD = "card"
 TEXT = "text"
 UPDATE = "update"
 NOTICE_PREFIX = "notice:"
+PRIVATE_PREFIX = "private:"  # detail asked for in a channel, sent to the asker's 1:1 chat
 UNREACHABLE = "unreachable"
 FAILED = "failed"
 
@@ -351,7 +352,7 @@ class OutboxSender:
         now = self.clock.now()
         async with self.units() as uow:
             await uow.outbox.mark_failed(item.id, final, status, now)
-            if report and not item.key.startswith(NOTICE_PREFIX):
+            if report and not item.key.startswith((NOTICE_PREFIX, PRIVATE_PREFIX)):
                 await self._report(uow, item, reason)
             await uow.commit()
         log.warning("message could not be delivered", extra={"outcome": final, "status": status})

@@ -231,13 +231,19 @@ class MaratBot(TeamsActivityHandler):  # type: ignore[misc]
             reply = await self._run(
                 turn, lambda: handler(self.deps, turn, command.args), command.name
             )
-        await self._deliver(gateway, reply)
+        await self._deliver(gateway, reply, turn)
 
-    async def _deliver(self, gateway: TurnGateway, reply: Reply) -> None:
+    async def _deliver(
+        self, gateway: TurnGateway, reply: Reply, turn: TurnInfo | None = None
+    ) -> None:
         if reply.text:
             await gateway.send_text(reply.text)
         if reply.card is not None:
             await gateway.send_card(reply.card)
+        if reply.private is not None and turn is not None and turn.aad_object_id:
+            await self.deps.service.send_privately(
+                turn.aad_object_id, reply.private, turn.correlation_id
+            )
 
     async def _verb(self, turn: TurnInfo, verb: str, value: Mapping[str, Any]) -> Reply:
         handler = VERBS.get(verb)

@@ -10,9 +10,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from bot import messages
-from bot.delivery import agency_names, enqueue, notice, notify_coordinators, replace_card
+from bot.delivery import (
+    PRIVATE_PREFIX,
+    agency_names,
+    enqueue,
+    notice,
+    notify_coordinators,
+    replace_card,
+)
 from bot.domain.actions import Action
 from bot.domain.cases import Agenda, CaseDetail, CaseView, Meeting, agenda_order
 from bot.domain.clock import london_today
@@ -34,7 +42,7 @@ from bot.domain.referral import Referral, parse_referral
 from bot.domain.reminders import ReminderKind, ReminderPlan
 from bot.domain.repeats import is_repeat, same_victim
 from bot.plans import PlanUseCases
-from bot.ports import AuditEvent, UnitOfWork
+from bot.ports import AuditEvent, OutgoingMessage, UnitOfWork
 from bot.usecase_base import ServiceOptions, records_denials
 
 __all__ = ["AgendaWhich", "AnswerOutcome", "InvalidAnswer", "MaratService", "ServiceOptions"]
@@ -458,6 +466,19 @@ class MaratService(PlanUseCases):
             return (not case.listing.breach, step[1] if step else date.max, case.reference)
 
         return sorted(cases, key=order)
+
+    async def send_privately(self, aad: str, card: dict[str, Any], reference: str) -> None:
+        """Queue a card of case detail for the asker's 1:1 chat (asked for in a channel)."""
+        async with self.units() as uow:
+            await enqueue(
+                uow,
+                f"{PRIVATE_PREFIX}{reference}:{aad}",
+                aad,
+                OutgoingMessage(card=card, summary=card.get("fallbackText")),
+                self.clock.now(),
+            )
+            await uow.commit()
+        self.on_outbox()
 
     async def agency_names(self) -> dict[str, str]:
         async with self.units() as uow:

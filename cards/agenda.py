@@ -110,7 +110,4 @@ def agenda_summary_text(agenda: Agenda) -> str:
             f"MARAC conference {day(agenda.meeting.date)}: {len(cases)} cases "
             f"({len(agenda.with_children)} with children). References: {refs}."
         )
-    return (
-        f"{head} Case discussions due {day(agenda.day)}: "
-        f"{len(agenda.discussions_today)}. Details are shown only in a 1:1 chat with me."
-    )
+    return f"{head} Case discussions due {day(agenda.day)}: {len(agenda.discussions_today)}."

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from bot.domain.errors import AlreadyDone, UsageError
 from bot.plans import ActionsFilter, ActionView, InvalidUpdate
 from cards.action import INPUT_IDS, action_card, actions_card
-from dialogs.base import Dependencies, Reply, TurnInfo
+from dialogs.base import Dependencies, Reply, TurnInfo, detail_reply
 
 USAGE = "Usage: actions [mine|overdue]"
 TITLES = {
@@ -23,13 +23,9 @@ async def show(deps: Dependencies, turn: TurnInfo, args: str) -> Reply:
         raise UsageError(USAGE)
     which = ActionsFilter(words[0]) if words else ActionsFilter.ALL
     actions, names = await deps.service.list_actions(turn.aad_object_id, which)
-    if not turn.is_personal:
-        overdue = sum(a.is_overdue(deps.service.today()) for a in actions)
-        return Reply(
-            text=f"{len(actions)} open actions, {overdue} overdue. Details are shown "
-            "only in a 1:1 chat with me."
-        )
-    return Reply(card=actions_card(TITLES[which], actions, names, deps.service.today()))
+    overdue = sum(a.is_overdue(deps.service.today()) for a in actions)
+    card = actions_card(TITLES[which], actions, names, deps.service.today())
+    return detail_reply(turn, card, f"{len(actions)} open actions, {overdue} overdue.")
 
 
 def _card(

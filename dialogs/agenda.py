@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.domain.errors import UsageError
 from bot.services import AgendaWhich
 from cards.agenda import agenda_card, agenda_summary_text
-from dialogs.base import Dependencies, Reply, TurnInfo, parse_iso_date
+from dialogs.base import Dependencies, Reply, TurnInfo, detail_reply, parse_iso_date
 
 USAGE = "Usage: agenda [next|today|YYYY-MM-DD]"
 
@@ -20,6 +20,5 @@ async def run(deps: Dependencies, turn: TurnInfo, args: str) -> Reply:
     else:
         day = parse_iso_date(which_text, USAGE)
         agenda = await deps.service.agenda(turn.aad_object_id, AgendaWhich.DATE, day)
-    if not turn.is_personal:
-        return Reply(text=agenda_summary_text(agenda))
-    return Reply(card=agenda_card(agenda, deps.calendar, deps.service.today()))
+    card = agenda_card(agenda, deps.calendar, deps.service.today())
+    return detail_reply(turn, card, agenda_summary_text(agenda))

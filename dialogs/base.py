@@ -20,6 +20,20 @@ class Reply:
     text: str | None = None
     card: Card | None = None
     replace: bool = False
+    # Case detail asked for in a channel or group chat: delivered to the asker's 1:1 chat.
+    private: Card | None = None
+
+
+PRIVATE_NOTE = (
+    " I am sending the details to your 1:1 chat with me: case detail is never shown here."
+)
+
+
+def detail_reply(turn: TurnInfo, card: Card, summary: str) -> Reply:
+    """The card in a 1:1 chat; elsewhere counts and references only, and the card privately."""
+    if turn.is_personal:
+        return Reply(card=card)
+    return Reply(text=summary + PRIVATE_NOTE, private=card)
 
 
 @dataclass(frozen=True)

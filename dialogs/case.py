@@ -6,7 +6,7 @@ import re
 
 from bot.domain.errors import UsageError
 from cards.case import case_card, cases_card
-from dialogs.base import Dependencies, Reply, TurnInfo
+from dialogs.base import Dependencies, Reply, TurnInfo, detail_reply
 
 CASE_USAGE = "Usage: case REF (for example: case MARAT-2026-0042)"
 REFERENCE = re.compile(r"^[A-Za-z][A-Za-z0-9]{1,11}-\d{4}-\d{4,}$")
@@ -17,24 +17,19 @@ async def show(deps: Dependencies, turn: TurnInfo, args: str) -> Reply:
     if len(words) != 1 or not REFERENCE.match(words[0]):
         raise UsageError(CASE_USAGE)
     detail = await deps.service.case_detail(turn.aad_object_id, words[0])
-    if not turn.is_personal:
-        return Reply(
-            text=f"{detail.case.reference} is {detail.case.state.value}. Details are "
-            "shown only in a 1:1 chat with me."
-        )
     person = await deps.service.person(turn.aad_object_id)
     full = bool(person and person.is_coordinator)
-    return Reply(card=case_card(detail, deps.calendar, deps.service.today(), full))
+    card = case_card(detail, deps.calendar, deps.service.today(), full)
+    return detail_reply(turn, card, f"{detail.case.reference} is {detail.case.state.value}.")
 
 
 async def list_open(deps: Dependencies, turn: TurnInfo, args: str) -> Reply:
     if args.strip():
         raise UsageError("Usage: cases")
     cases = await deps.service.open_cases(turn.aad_object_id)
-    if not turn.is_personal:
-        breached = sum(c.listing.breach for c in cases)
-        return Reply(
-            text=f"{len(cases)} open cases, {breached} past target. Details are shown "
-            "only in a 1:1 chat with me."
-        )
-    return Reply(card=cases_card(cases, deps.service.today()))
+    breached = sum(c.listing.breach for c in cases)
+    return detail_reply(
+        turn,
+        cases_card(cases, deps.service.today()),
+        f"{len(cases)} open cases, {breached} past target.",
+    )

@@ -160,3 +160,27 @@ async def test_every_read_of_case_data_is_audited(harness: TurnHarness) -> None:
     assert (COORDINATOR, "case.view", "ok") in events
     assert (HOUSING_CONTACT, "case.view", "denied") in events
     assert (COORDINATOR, "agenda.view", "ok") in events
+
+
+async def test_detail_asked_for_in_a_channel_goes_to_the_askers_1_1_chat(
+    harness: TurnHarness,
+) -> None:
+    from sqlalchemy import select
+
+    from storage.models import OutboxRow
+
+    await harness.add_meeting(CONFERENCE)
+    reference = await refer(harness)
+    channel = harness.chat(conversation_type="channel")
+    replies = await channel.say("agenda", mention_bot=True)
+    assert "sending the details to your 1:1 chat" in replies[0].text
+    async with harness.runtime.engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                select(OutboxRow.recipient, OutboxRow.payload).where(
+                    OutboxRow.key.like("private:%")
+                )
+            )
+        ).all()
+    assert [recipient for recipient, _ in rows] == [COORDINATOR]
+    assert reference in rows[0][1] and "MARAC conference Thu 14 Jan 2027" in rows[0][1]

@@ -960,7 +960,8 @@ async def test_actions_in_a_channel_give_counts_only(plans: Plans) -> None:
     replies = await channel.say("actions", mention_bot=True)
 
     assert [r.text for r in replies] == [
-        "2 open actions, 1 overdue. Details are shown only in a 1:1 chat with me."
+        "2 open actions, 1 overdue. I am sending the details to your 1:1 chat with me: case "
+        "detail is never shown here."
     ]
     assert not any(r.attachments for r in replies)
     assert reference not in (replies[0].text or "")
