@@ -414,6 +414,7 @@ class Conversations:
         self.clock = clock
         self.on_new_address = on_new_address or (lambda: None)
         self._known: dict[str, Address] = {}
+        self._teams: dict[str, TeamAddress] = {}
 
     async def remember_personal(self, address: Address) -> None:
         if self._known.get(address.aad_object_id) == address:
@@ -425,11 +426,16 @@ class Conversations:
         self.on_new_address()
 
     async def remember_team(self, team: TeamAddress) -> None:
+        # Every channel message names its team: write only when something changed.
+        if self._teams.get(team.team_id) == team:
+            return
         async with self.units() as uow:
             await uow.addresses.save_team(team, self.clock.now())
             await uow.commit()
+        self._teams[team.team_id] = team
 
     async def forget_team(self, team_id: str) -> None:
         async with self.units() as uow:
             await uow.addresses.remove_team(team_id, self.clock.now())
             await uow.commit()
+        self._teams.pop(team_id, None)

@@ -202,9 +202,9 @@ class PlanUseCases(UseCaseBase):
             person = await self._require(uow, aad, "plan.add_action")
             try:
                 case, version, _ = await self._plan_token(uow, person, token, (PLAN_KIND,))
-            except PlanProblem as problem:
-                await uow.commit()  # keep the fresh card's tokens
-                raise PlanProblem(str(problem), problem.plan) from None
+            except PlanProblem:
+                await uow.commit()  # keep the fresh card's tokens, then answer with it
+                raise
             agencies = [a.key for a in await uow.directory.agencies()]
             try:
                 draft = parse_action(inputs, agencies, self.today(), self.calendar)
@@ -230,9 +230,9 @@ class PlanUseCases(UseCaseBase):
                 case, version, action_id = await self._plan_token(
                     uow, person, token, (PLAN_REMOVE_KIND,)
                 )
-            except PlanProblem as problem:
-                await uow.commit()
-                raise PlanProblem(str(problem), problem.plan) from None
+            except PlanProblem:
+                await uow.commit()  # keep the fresh card's tokens, then answer with it
+                raise
             assert action_id is not None
             if not await uow.actions.remove_draft(action_id):
                 raise NotFound("That action is already agreed; the agency updates it instead.")
@@ -256,9 +256,9 @@ class PlanUseCases(UseCaseBase):
             person = await self._require(uow, aad, "plan.agree")
             try:
                 case, version, _ = await self._plan_token(uow, person, token, (PLAN_KIND,))
-            except PlanProblem as problem:
-                await uow.commit()
-                raise PlanProblem(str(problem), problem.plan) from None
+            except PlanProblem:
+                await uow.commit()  # keep the fresh card's tokens, then answer with it
+                raise
             actions = await uow.actions.for_case(case.id)
             drafts = [a for a in actions if not a.agreed]
             if not drafts:
