@@ -22,6 +22,7 @@ from bot.logs import configure_logging
 from bot.reminders import preview
 from bot.services import MaratService
 from bot.settings import Settings, SettingsError, load_settings
+from bot.teams_package import PackageError, PackageOptions, build_package
 from cards.common import day
 from storage.migrate import is_up_to_date, upgrade
 
@@ -63,6 +64,16 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--at", required=True, type=_london_minute, metavar="YYYY-MM-DDTHH:MM")
     listing = reminder_commands.add_parser("list", help="a case's reminders and their state")
     listing.add_argument("--case", required=True, metavar="REF")
+
+    package = commands.add_parser("teams-package", help="build the Teams app package (zip)")
+    package.add_argument("--app-id", help="the bot's Microsoft App ID (default: MicrosoftAppId)")
+    package.add_argument("--developer-name", required=True, help="shown in Teams' app details")
+    package.add_argument("--website", required=True, metavar="URL")
+    package.add_argument("--privacy", required=True, metavar="URL")
+    package.add_argument("--terms", required=True, metavar="URL")
+    package.add_argument("--name", default="MARAT", help="the app's short name in Teams")
+    package.add_argument("--version", default="1.0.0", help="the package version, e.g. 1.0.0")
+    package.add_argument("--out", type=Path, default=Path("marat-teams.zip"))
     return parser
 
 
@@ -221,10 +232,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(_reminders_preview(settings, args.at))
         elif args.command == "reminders":
             print(_reminders_list(settings, args.case))
+        elif args.command == "teams-package":
+            options = PackageOptions(
+                args.app_id or settings.app_id,
+                args.developer_name,
+                args.website,
+                args.privacy,
+                args.terms,
+                args.version,
+                args.name,
+            )
+            args.out.write_bytes(build_package(options))
+            print(f"Wrote {args.out}: upload it in Teams (Apps > Manage your apps > Upload).")
     except FieldErrors as error:
         print("marat: " + " ".join(error.errors.values()), file=sys.stderr)
         return 2
-    except (SettingsError, StartupError, MaratError) as error:
+    except (SettingsError, StartupError, MaratError, PackageError) as error:
         print(f"marat: {error}", file=sys.stderr)
         return 2
     return 0

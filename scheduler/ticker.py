@@ -8,6 +8,7 @@ and the database's claims decide who sends what.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -22,11 +23,15 @@ log = logging.getLogger(__name__)
 class Ticker:
     """Runs ``sweep`` every ``seconds``; one run at a time, missed runs coalesced into one."""
 
-    def __init__(self, sweep: Callable[[], Awaitable[Any]], seconds: float) -> None:
+    def __init__(
+        self, sweep: Callable[[], Awaitable[Any]], seconds: float, stop_timeout: float = 30.0
+    ) -> None:
         self.sweep = sweep
         self.seconds = seconds
         self._busy = asyncio.Lock()
         self._stopped = False
+        self.stop_timeout = stop_timeout
+        self._current: asyncio.Task[Any] | None = None
         self.scheduler = AsyncIOScheduler(
             jobstores={"default": MemoryJobStore()},
             executors={"default": AsyncIOExecutor()},
@@ -40,6 +45,7 @@ class Ticker:
         if self._busy.locked():
             return  # the previous sweep (e.g. a long catch-up) is still running: skip this tick
         async with self._busy:
+            self._current = asyncio.current_task()
             try:
                 await self.sweep()
             except Exception:
@@ -62,9 +68,20 @@ class Ticker:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
             await asyncio.sleep(0)  # AsyncIOScheduler finishes shutting down on the next turn
-        first = getattr(self, "_first", None)  # set by start()
-        if first is not None and not first.done():
-            first.cancel()
+        # A sweep still running must finish before the app closes the database under it (a
+        # sweep cut off mid-query can leave the event loop unable to close). Bounded: a stuck
+        # sweep is cancelled instead; its claims run out with their lease.
+        try:
+            async with asyncio.timeout(self.stop_timeout):
+                async with self._busy:
+                    pass
+        except TimeoutError:
+            log.warning("a reminder sweep did not finish in time and was cancelled")
+        for task in (getattr(self, "_first", None), self._current):
+            if task is not None and not task.done() and task is not asyncio.current_task():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     @property
     def running(self) -> bool:

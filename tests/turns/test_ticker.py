@@ -119,7 +119,11 @@ async def test_the_scheduler_is_shut_down_soon_after_stop(tickers: list[Ticker])
     assert sweep.runs == runs
 
 
-async def test_stop_right_after_start_cancels_the_first_sweep(tickers: list[Ticker]) -> None:
+async def test_stop_lets_a_sweep_in_progress_finish_before_the_database_closes(
+    tickers: list[Ticker],
+) -> None:
+    """The app disposes the database right after stopping the ticker: a sweep still running
+    must finish first, or it is cut off mid-query."""
     started, release = asyncio.Event(), asyncio.Event()
     finished = False
 
@@ -132,14 +136,39 @@ async def test_stop_right_after_start_cancels_the_first_sweep(tickers: list[Tick
     ticker = Ticker(slow_sweep, 3600)
     ticker.start()
     await asyncio.wait_for(started.wait(), PATIENCE)
+    stopping = asyncio.create_task(ticker.stop())
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert not stopping.done(), "stop() waits for the sweep in progress"
+    release.set()
+    await asyncio.wait_for(stopping, PATIENCE)
+    assert finished
+    assert not ticker.running
 
-    await ticker.stop()
+
+async def test_a_sweep_that_outlasts_the_stop_timeout_is_cancelled(
+    tickers: list[Ticker],
+) -> None:
+    started, release = asyncio.Event(), asyncio.Event()
+    finished = False
+
+    async def stuck_sweep() -> None:
+        nonlocal finished
+        started.set()
+        await release.wait()
+        finished = True
+
+    ticker = Ticker(stuck_sweep, 3600, stop_timeout=0.01)
+    ticker.start()
+    await asyncio.wait_for(started.wait(), PATIENCE)
+
+    await asyncio.wait_for(ticker.stop(), PATIENCE)
     release.set()
     for _ in range(3):
-        await asyncio.sleep(0)  # let the cancelled task unwind (no time passes)
+        await asyncio.sleep(0)  # let the cancelled task unwind
 
     assert not ticker.running
-    assert not finished, "the catch-up sweep does not outlive the ticker"
+    assert not finished, "a stuck sweep does not outlive the ticker"
 
 
 async def test_one_sweep_at_a_time_even_when_the_first_one_is_slow(
