@@ -12,19 +12,15 @@ person up, then re-checks the asker and the agency in the transaction that appli
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from bot.domain.clock import Clock
-from bot.domain.directory import Agency, Person, Role, agency_key
+from bot.domain.directory import Agency, Person, agency_key
 from bot.domain.errors import MaratError, NotFound, NotPermitted, NotRegistered
 from bot.ports import AuditEvent, Member, Messenger, TeamAddress, UnitOfWork, UnitOfWorkFactory
-
-P = ParamSpec("P")
-T = TypeVar("T")
+from bot.usecase_base import records_denials, role_of
 
 NOT_FOUND = (
     "I could not find that person. They must be a member of a team (or of this chat) where "
@@ -131,36 +127,6 @@ class _Found:
     email: str | None
 
 
-def role_of(person: Person | None) -> str:
-    if person is None:
-        return "unregistered"
-    return Role.COORDINATOR.value if person.is_coordinator else Role.CONTACT.value
-
-
-def records_refusals(
-    method: Callable[Concatenate[DirectoryAdmin, P], Coroutine[Any, Any, T]],
-) -> Callable[Concatenate[DirectoryAdmin, P], Coroutine[Any, Any, T]]:
-    """Write a refusal's audit record in its own transaction, after the refused one is gone.
-
-    (As ``bot.services.records_denials``: the refused transaction rolls back, and SQLite's one
-    connection is held until it does.)
-    """
-
-    @functools.wraps(method)
-    async def wrapper(admin: DirectoryAdmin, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        try:
-            return await method(admin, *args, **kwargs)
-        except MaratError as error:
-            refusal = getattr(error, "denial", None)
-            if isinstance(refusal, AuditEvent):
-                async with admin.units() as uow:
-                    await uow.audit.record(refusal)
-                    await uow.commit()
-            raise
-
-    return wrapper
-
-
 class DirectoryAdmin:
     """The ``agency``, ``contact`` and ``coordinator`` commands, for coordinators only.
 
@@ -183,7 +149,7 @@ class DirectoryAdmin:
         error: MaratError,
         outcome: str = "denied",
     ) -> MaratError:
-        """Attach the refusal's audit record; ``records_refusals`` writes it afterwards."""
+        """Attach the refusal's audit record; ``records_denials`` writes it afterwards."""
         error.denial = AuditEvent(  # type: ignore[attr-defined]
             self.clock.now(),
             asker.aad_object_id,
@@ -226,7 +192,7 @@ class DirectoryAdmin:
             )
         )
 
-    @records_refusals
+    @records_denials
     async def require_coordinator(self, asker: Asker, action: str) -> None:
         """Refuse (and audit) anyone but a coordinator, e.g. before showing a usage line."""
         async with self.units() as uow:
@@ -234,7 +200,7 @@ class DirectoryAdmin:
 
     # -- agencies --------------------------------------------------------------------------
 
-    @records_refusals
+    @records_denials
     async def add_agency(self, asker: Asker, name: str) -> AgencyChange:
         """Create an agency, or restore a removed one; an active one is left as it is."""
         async with self.units() as uow:
@@ -249,7 +215,7 @@ class DirectoryAdmin:
             await uow.commit()
         return result
 
-    @records_refusals
+    @records_denials
     async def remove_agency(self, asker: Asker, key: str) -> AgencyChange:
         """Deactivate an agency: gone from referral cards and lists; cases keep their history."""
         async with self.units() as uow:
@@ -271,7 +237,7 @@ class DirectoryAdmin:
             await uow.commit()
         return AgencyChange(agency, change)
 
-    @records_refusals
+    @records_denials
     async def directory(self, asker: Asker) -> DirectoryListing:
         """Active agencies with their contacts, and the coordinators, each marked reachable."""
         async with self.units() as uow:
@@ -296,7 +262,7 @@ class DirectoryAdmin:
 
     # -- contacts --------------------------------------------------------------------------
 
-    @records_refusals
+    @records_denials
     async def add_contact(self, asker: Asker, key: str, who: PersonRef) -> PersonChange:
         """Make someone a contact of an agency, adding them to the directory if needed."""
         action = "contact.add"
@@ -318,7 +284,7 @@ class DirectoryAdmin:
             await uow.commit()
         return PersonChange(_name(before, found), change, agency, reachable)
 
-    @records_refusals
+    @records_denials
     async def remove_contact(self, asker: Asker, key: str, who: PersonRef) -> PersonChange:
         """Stop someone being a contact; with no role left they leave the directory."""
         action = "contact.remove"
@@ -338,7 +304,7 @@ class DirectoryAdmin:
 
     # -- coordinators ----------------------------------------------------------------------
 
-    @records_refusals
+    @records_denials
     async def add_coordinator(self, asker: Asker, who: PersonRef) -> PersonChange:
         """Give someone the coordinator role, adding them to the directory if needed."""
         action = "coordinator.add"
@@ -359,7 +325,7 @@ class DirectoryAdmin:
             await uow.commit()
         return PersonChange(_name(before, found), change, reachable=reachable)
 
-    @records_refusals
+    @records_denials
     async def remove_coordinator(self, asker: Asker, who: PersonRef) -> PersonChange:
         """Take the coordinator role away, but never from the last coordinator."""
         action = "coordinator.remove"

@@ -7,7 +7,7 @@ import functools
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date, time
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from bot.domain.calendar import WorkingDayCalendar
 from bot.domain.clock import Clock, london_today
@@ -29,7 +29,14 @@ class ServiceOptions:
 
 P = ParamSpec("P")
 T = TypeVar("T")
-S = TypeVar("S", bound="UseCaseBase")
+S = TypeVar("S", bound="HasUnits")
+
+
+class HasUnits(Protocol):
+    """Anything whose use cases run in units of work (the services, the directory admin)."""
+
+    @property
+    def units(self) -> UnitOfWorkFactory: ...
 
 
 def records_denials(
