@@ -56,7 +56,7 @@ from bot.domain.deadlines import CaseDeadlines, ConferenceChoice
 from bot.domain.lifecycle import CaseState, Transition
 from bot.domain.referral import Criteria, Referral
 from bot.domain.reminders import ReminderKind, ReminderPlan, Schedule
-from bot.reminders import ReminderSweep
+from bot.services.reminders import ReminderSweep
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import ReminderRow

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date
 
 from bot.domain.actions import STATUS_LABELS, UPDATE_CHOICES, Action
 from cards.common import (
-    LONDON_FORMAT,
     Card,
     Element,
     day,
@@ -17,6 +16,7 @@ from cards.common import (
     heading,
     input_choice,
     input_text,
+    moment,
     text,
     with_error,
 )
@@ -24,10 +24,6 @@ from cards.common import (
 VERB = "action.update"
 INPUT_IDS = ("status", "note")
 NEUTRAL = "A MARAT action needs your update"
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.astimezone(LONDON_FORMAT.tz).strftime(LONDON_FORMAT.pattern) if moment else ""
 
 
 def action_card(
@@ -55,7 +51,7 @@ def action_card(
                 [
                     (
                         "Last update",
-                        f"{updated_by or 'Someone'}, {_when(action.updated_at)}"
+                        f"{updated_by or 'Someone'}, {moment(action.updated_at)}"
                         + (f": {action.note}" if action.note else ""),
                     )
                 ]

@@ -7,8 +7,9 @@ from datetime import date
 from bot.domain.actions import STATUS_LABELS
 from bot.domain.calendar import WorkingDayCalendar
 from bot.domain.cases import CaseDetail, CaseView, Meeting
+from bot.domain.clock import LONDON
 from bot.domain.referral import CRITERIA_LABELS, RELATIONSHIPS
-from cards.common import LONDON_FORMAT, Card, Element, day, envelope, facts, heading, text
+from cards.common import Card, Element, day, envelope, facts, heading, moment, text
 from cards.discussion import discussion_elements
 
 FALLBACK = "A MARAT case summary is ready."
@@ -96,10 +97,7 @@ def case_card(
             )
             if action.updated_at and action.updated_by:
                 who = detail.action_updaters.get(action.updated_by, "someone")
-                line += (
-                    f" · updated by {who}, "
-                    f"{action.updated_at.astimezone(LONDON_FORMAT.tz):%d %b %H:%M}"
-                )
+                line += f" · updated by {who}, {action.updated_at.astimezone(LONDON):%d %b %H:%M}"
                 if action.note:
                     line += f": {action.note}"
             body.append(text(line))
@@ -118,7 +116,7 @@ def case_card(
         facts(
             [
                 (
-                    t.at.astimezone(LONDON_FORMAT.tz).strftime(LONDON_FORMAT.pattern),
+                    moment(t.at),
                     t.to_state.value + (f": {t.reason}" if t.reason else ""),
                 )
                 for t in detail.transitions

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
-from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
+from typing import Any
+
+from bot.domain.wording import day as day
+from bot.domain.wording import moment as moment
 
 Card = dict[str, Any]
 Element = dict[str, Any]
@@ -13,12 +14,6 @@ Element = dict[str, Any]
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 
 
-class _TimeFormat(NamedTuple):
-    tz: ZoneInfo
-    pattern: str
-
-
-LONDON_FORMAT = _TimeFormat(ZoneInfo("Europe/London"), "%a %d %b %Y %H:%M")
 NEUTRAL_TEXT = "You have a new message from the MARAT."
 
 
@@ -180,8 +175,3 @@ def input_choice(
         element["isRequired"] = True
         element["errorMessage"] = f"Please choose {label.lower()}."
     return element
-
-
-def day(value: date | None) -> str:
-    """A date as coordinators read it: 'Thu 1 Apr 2027'."""
-    return f"{value:%a} {value.day} {value:%b %Y}" if value else "not yet set"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.directory_admin import ContactListing, DirectoryListing
+from bot.domain.directory import ContactListing, DirectoryListing
 from cards.common import Card, Element, envelope, facts, heading, text
 
 FALLBACK = "A MARAT agency list is ready."
@@ -21,6 +21,7 @@ def _people(people: Sequence[ContactListing]) -> Element:
 
 
 def agencies_card(listing: DirectoryListing) -> Card:
+    """`agency list`: each agency with its key and contacts, and who the bot can reach."""
     body: list[Element] = [
         heading("MARAT agencies and contacts"),
         text(

@@ -10,7 +10,6 @@ from bot.domain.cases import CaseView
 from bot.domain.information import MAX_ANSWER
 from bot.domain.referral import RELATIONSHIPS
 from cards.common import (
-    LONDON_FORMAT,
     Card,
     Element,
     day,
@@ -20,6 +19,7 @@ from cards.common import (
     heading,
     input_choice,
     input_text,
+    moment,
     text,
     with_error,
 )
@@ -105,10 +105,6 @@ def information_request_card(
     return envelope(body, [execute("Send answer", VERB, {"token": token}, "positive")], NEUTRAL)
 
 
-def _when(moment: datetime) -> str:
-    return moment.astimezone(LONDON_FORMAT.tz).strftime(LONDON_FORMAT.pattern)
-
-
 def answered_card(
     reference: str,
     agency_name: str,
@@ -122,7 +118,7 @@ def answered_card(
     who = "You" if mine else answered_by
     body: list[Element] = [
         heading("MARAT information request answered"),
-        text(f"{who} answered for {agency_name} on {_when(answered_at)} ({reference})."),
+        text(f"{who} answered for {agency_name} on {moment(answered_at)} ({reference})."),
     ]
     if late:
         body.append(text("The answer came after the due date and is marked late.", subtle=True))

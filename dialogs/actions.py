@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.domain.errors import AlreadyDone, UsageError
-from bot.plans import ActionsFilter, ActionView, InvalidUpdate
+from bot.domain.errors import UsageError
+from bot.services.actions import ActionsFilter, ActionUpdateInvalid, ActionView
 from cards.action import INPUT_IDS, action_card, actions_card
 from dialogs.base import Dependencies, Reply, TurnInfo, detail_reply
 
@@ -18,13 +18,15 @@ TITLES = {
 
 
 async def show(deps: Dependencies, turn: TurnInfo, args: str) -> Reply:
+    """The open actions this person may see (a contact: their agencies')."""
     words = args.lower().split()
     if len(words) > 1 or (words and words[0] not in ("mine", "overdue")):
         raise UsageError(USAGE)
     which = ActionsFilter(words[0]) if words else ActionsFilter.ALL
-    actions, names = await deps.service.list_actions(turn.aad_object_id, which)
-    overdue = sum(a.is_overdue(deps.service.today()) for a in actions)
-    card = actions_card(TITLES[which], actions, names, deps.service.today())
+    actions, names = await deps.actions.list_actions(turn.aad_object_id, which)
+    today = deps.today()
+    overdue = sum(a.is_overdue(today) for a in actions)
+    card = actions_card(TITLES[which], actions, names, today)
     return detail_reply(turn, card, f"{len(actions)} open actions, {overdue} overdue.")
 
 
@@ -38,12 +40,10 @@ def _card(
 
 
 async def update(deps: Dependencies, turn: TurnInfo, data: Mapping[str, object]) -> Reply:
+    """An agency's progress on its action; the card is replaced by where it stands now."""
     token = str(data.get("token") or "")
     values = {k: data[k] for k in INPUT_IDS if k in data}
-    try:
-        view = await deps.service.update_action(turn.aad_object_id, token, values)
-    except InvalidUpdate as invalid:
-        return _card(invalid.view, values, invalid.errors)
-    except AlreadyDone:
-        view = await deps.service.update_action(turn.aad_object_id, token, values)
-    return _card(view)
+    outcome = await deps.actions.update_action(turn.aad_object_id, token, values)
+    if isinstance(outcome, ActionUpdateInvalid):
+        return _card(outcome.view, values, outcome.errors)
+    return _card(outcome)

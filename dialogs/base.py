@@ -8,8 +8,18 @@ from datetime import date
 
 from bot.domain.calendar import WorkingDayCalendar
 from bot.domain.errors import UsageError
-from bot.ports import Messenger, TeamAddress
-from bot.services import MaratService
+from bot.ports import TeamAddress
+from bot.services.actions import Actions
+from bot.services.cases import Cases
+from bot.services.conferences import Conferences
+from bot.services.context import UseCaseContext
+from bot.services.directory import DirectoryAdmin
+from bot.services.discussion import Discussions
+from bot.services.information_requests import InformationRequests
+from bot.services.lifecycle import Lifecycle
+from bot.services.memberships import Memberships
+from bot.services.plans import Plans
+from bot.services.referrals import Referrals
 from cards.common import Card
 
 
@@ -62,13 +72,33 @@ class TurnInfo:
 
 @dataclass(frozen=True)
 class Dependencies:
-    service: MaratService
-    calendar: WorkingDayCalendar
-    help_contact: str
-    messenger: Messenger | None = None
+    """The use cases a dialog may call, built once in the composition root (bot/teams/app.py)."""
+
+    context: UseCaseContext
+    referrals: Referrals
+    information_requests: InformationRequests
+    cases: Cases
+    conferences: Conferences
+    plans: Plans
+    actions: Actions
+    lifecycle: Lifecycle
+    discussions: Discussions
+    directory: DirectoryAdmin
+    memberships: Memberships
+    help_contact: str = "your MARAT coordinator"
+
+    @property
+    def calendar(self) -> WorkingDayCalendar:
+        """The working-day calendar the cards count days with."""
+        return self.context.calendar
+
+    def today(self) -> date:
+        """Today in London."""
+        return self.context.today()
 
 
 def parse_iso_date(value: str, usage: str) -> date:
+    """A strict YYYY-MM-DD argument; anything else is a usage error."""
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         raise UsageError(usage)
     try:

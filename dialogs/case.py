@@ -13,23 +13,24 @@ REFERENCE = re.compile(r"^[A-Za-z][A-Za-z0-9]{1,11}-\d{4}-\d{4,}$")
 
 
 async def show(deps: Dependencies, turn: TurnInfo, args: str) -> Reply:
+    """`/case REF`: the case as this person may see it."""
     words = args.split()
     if len(words) != 1 or not REFERENCE.match(words[0]):
         raise UsageError(CASE_USAGE)
-    detail = await deps.service.case_detail(turn.aad_object_id, words[0])
-    person = await deps.service.person(turn.aad_object_id)
-    full = bool(person and person.is_coordinator)
-    card = case_card(detail, deps.calendar, deps.service.today(), full)
+    detail = await deps.cases.case_detail(turn.aad_object_id, words[0])
+    full = detail.viewer_agencies is None  # the coordinator's view
+    card = case_card(detail, deps.calendar, deps.today(), full)
     return detail_reply(turn, card, f"{detail.case.reference} is {detail.case.state.value}.")
 
 
 async def list_open(deps: Dependencies, turn: TurnInfo, args: str) -> Reply:
+    """`/cases`: open cases, missed targets first (coordinators)."""
     if args.strip():
         raise UsageError("Usage: cases")
-    cases = await deps.service.open_cases(turn.aad_object_id)
+    cases = await deps.cases.open_cases(turn.aad_object_id)
     breached = sum(c.listing.breach for c in cases)
     return detail_reply(
         turn,
-        cases_card(cases, deps.service.today()),
+        cases_card(cases, deps.today()),
         f"{len(cases)} open cases, {breached} past target.",
     )

@@ -11,18 +11,10 @@ from __future__ import annotations
 import html
 import re
 
-from bot.directory_admin import (
-    AgencyChange,
-    Asker,
-    ByEmail,
-    ByMention,
-    Change,
-    DirectoryAdmin,
-    PersonChange,
-    PersonRef,
-)
 from bot.domain.directory import agency_key
 from bot.domain.errors import UsageError
+from bot.services.directory import AgencyChange, Change, DirectoryAdmin, PersonChange
+from bot.services.people import Asker, ByEmail, ByMention, PersonRef
 from cards.directory import agencies_card
 from dialogs.base import Dependencies, Reply, TurnInfo
 
@@ -47,10 +39,6 @@ _UNREACHABLE = (
     "them requests."
 )
 _UNREGISTERED = " They have no other MARAT role, so they are no longer registered."
-
-
-def _admin(deps: Dependencies) -> DirectoryAdmin:
-    return DirectoryAdmin(deps.service.units, deps.service.clock, deps.messenger)
 
 
 def _asker(turn: TurnInfo) -> Asker:
@@ -101,7 +89,8 @@ async def _usage(admin: DirectoryAdmin, turn: TurnInfo, action: str, usage: str)
 
 
 async def agency(deps: Dependencies, turn: TurnInfo, args: str) -> Reply:
-    admin, asker = _admin(deps), _asker(turn)
+    """`agency add NAME | agency remove KEY | agency list`."""
+    admin, asker = deps.directory, _asker(turn)
     words, mentions = _words(args)
     sub, rest = (words[0].lower(), words[1:]) if words else ("", [])
     if sub == "list" and not rest:
@@ -115,7 +104,8 @@ async def agency(deps: Dependencies, turn: TurnInfo, args: str) -> Reply:
 
 
 async def contact(deps: Dependencies, turn: TurnInfo, args: str) -> Reply:
-    admin, asker = _admin(deps), _asker(turn)
+    """`contact add|remove AGENCY-KEY @person|e-mail`."""
+    admin, asker = deps.memberships, _asker(turn)
     words, mentions = _words(args)
     sub = words[0].lower() if words else ""
     key = _key(words[1]) if len(words) == 3 else None
@@ -124,11 +114,14 @@ async def contact(deps: Dependencies, turn: TurnInfo, args: str) -> Reply:
         return Reply(text=_contact_text(await admin.add_contact(asker, key, who)))
     if sub == "remove" and key and who:
         return Reply(text=_not_contact_text(await admin.remove_contact(asker, key, who)))
-    raise await _usage(admin, turn, _action("contact", sub, ("add", "remove")), CONTACT_USAGE)
+    raise await _usage(
+        deps.directory, turn, _action("contact", sub, ("add", "remove")), CONTACT_USAGE
+    )
 
 
 async def coordinator(deps: Dependencies, turn: TurnInfo, args: str) -> Reply:
-    admin, asker = _admin(deps), _asker(turn)
+    """`coordinator add|remove @person|e-mail`."""
+    admin, asker = deps.memberships, _asker(turn)
     words, mentions = _words(args)
     sub = words[0].lower() if words else ""
     who = _person(words[1], mentions, turn) if len(words) == 2 else None
@@ -137,7 +130,7 @@ async def coordinator(deps: Dependencies, turn: TurnInfo, args: str) -> Reply:
     if sub == "remove" and who:
         return Reply(text=_not_coordinator_text(await admin.remove_coordinator(asker, who)))
     action = _action("coordinator", sub, ("add", "remove"))
-    raise await _usage(admin, turn, action, COORDINATOR_USAGE)
+    raise await _usage(deps.directory, turn, action, COORDINATOR_USAGE)
 
 
 def _agency_text(result: AgencyChange) -> str:

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.domain.errors import AlreadyDone
-from bot.plans import InvalidDiscussion
+from bot.services.discussion import DiscussionInvalid
 from cards.discussion import INPUT_IDS, discussion_card, discussion_recorded_card
 from dialogs.base import Dependencies, Reply, TurnInfo
 
 
 async def record(deps: Dependencies, turn: TurnInfo, data: Mapping[str, object]) -> Reply:
+    """Record the discussion; the form comes back with errors, or is replaced by the record."""
     token = str(data.get("token") or "")
     values = {k: data[k] for k in INPUT_IDS if k in data}
-    try:
-        done = await deps.service.record_discussion(turn.aad_object_id, token, values)
-    except InvalidDiscussion as invalid:
-        card = discussion_card(
-            token, invalid.reference, invalid.when, invalid.agencies, values, invalid.errors
-        )
+    done = await deps.discussions.record_discussion(turn.aad_object_id, token, values)
+    if isinstance(done, DiscussionInvalid):
+        card = discussion_card(token, done.reference, done.when, done.agencies, values, done.errors)
         return Reply(card=card, replace=True)
-    except AlreadyDone:
-        done = await deps.service.record_discussion(turn.aad_object_id, token, values)
     return Reply(
         card=discussion_recorded_card(done.reference, done.held, done.attendees), replace=True
     )

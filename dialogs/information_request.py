@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.domain.errors import AlreadyDone
-from bot.services import AnswerOutcome, InvalidAnswer
+from bot.services.information_requests import AnswerInvalid
 from cards.information_request import INPUT_IDS, answered_card, information_request_card
 from dialogs.base import Dependencies, Reply, TurnInfo
 
 
-def _answered(outcome: AnswerOutcome) -> Reply:
+async def submit(deps: Dependencies, turn: TurnInfo, data: Mapping[str, object]) -> Reply:
+    """Record the agency's answer; the form comes back with errors, or is replaced by who
+    answered (the first answer counts, even if a colleague's won by a moment)."""
+    token = str(data.get("token") or "")
+    values = {k: data[k] for k in INPUT_IDS if k in data}
+    outcome = await deps.information_requests.answer(turn.aad_object_id, token, values)
     form = outcome.form
-    if outcome.answered_at is None:
-        raise AssertionError("an answered request has a time")
+    if isinstance(outcome, AnswerInvalid):
+        card = information_request_card(
+            token, form.case, form.agency_name, form.due, values, outcome.errors
+        )
+        return Reply(card=card, replace=True)
     card = answered_card(
         form.case.reference,
         form.agency_name,
@@ -23,20 +30,3 @@ def _answered(outcome: AnswerOutcome) -> Reply:
         outcome.mine,
     )
     return Reply(card=card, replace=True)
-
-
-async def submit(deps: Dependencies, turn: TurnInfo, data: Mapping[str, object]) -> Reply:
-    token = str(data.get("token") or "")
-    values = {k: data[k] for k in INPUT_IDS if k in data}
-    try:
-        outcome = await deps.service.answer_information_request(turn.aad_object_id, token, values)
-    except InvalidAnswer as invalid:
-        form = invalid.form
-        card = information_request_card(
-            token, form.case, form.agency_name, form.due, values, invalid.errors
-        )
-        return Reply(card=card, replace=True)
-    except AlreadyDone:
-        # A colleague's answer won the race: show theirs.
-        outcome = await deps.service.answer_information_request(turn.aad_object_id, token, values)
-    return _answered(outcome)

@@ -28,7 +28,7 @@ async def _change(deps: Dependencies, turn: TurnInfo, args: str, target: CaseSta
         raise UsageError(USAGES[target])
     reason = words[1].strip() if len(words) > 1 else None
     try:
-        case = await deps.service.change_case(turn.aad_object_id, words[0], target, reason)
+        case = await deps.lifecycle.change_case(turn.aad_object_id, words[0], target, reason)
     except FieldErrors:
         raise UsageError(
             "Please give a reason; it is recorded with the decision. " + USAGES[target]
@@ -44,16 +44,20 @@ async def _change(deps: Dependencies, turn: TurnInfo, args: str, target: CaseSta
 
 
 async def review(deps: Dependencies, turn: TurnInfo, args: str) -> Reply:
+    """`review REF REASON`."""
     return await _change(deps, turn, args, CaseState.REVIEW)
 
 
 async def defer(deps: Dependencies, turn: TurnInfo, args: str) -> Reply:
+    """`defer REF REASON`."""
     return await _change(deps, turn, args, CaseState.DEFERRED)
 
 
 async def withdraw(deps: Dependencies, turn: TurnInfo, args: str) -> Reply:
+    """`withdraw REF REASON`."""
     return await _change(deps, turn, args, CaseState.WITHDRAWN)
 
 
 async def close(deps: Dependencies, turn: TurnInfo, args: str) -> Reply:
+    """`close REF [REASON]`."""
     return await _change(deps, turn, args, CaseState.CLOSED)

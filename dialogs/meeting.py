@@ -11,12 +11,13 @@ USAGE = "Usage: meeting add YYYY-MM-DD [capacity] | meeting list"
 
 
 async def run(deps: Dependencies, turn: TurnInfo, args: str) -> Reply:
+    """`meeting add YYYY-MM-DD [capacity]` or `meeting list` (coordinators)."""
     words = args.split()
     if not words:
         raise UsageError(USAGE)
     sub, rest = words[0].lower(), words[1:]
     if sub == "list" and not rest:
-        return Reply(card=meetings_card(await deps.service.meetings(turn.aad_object_id)))
+        return Reply(card=meetings_card(await deps.conferences.meetings(turn.aad_object_id)))
     if sub != "add" or not 1 <= len(rest) <= 2:
         raise UsageError(USAGE)
     when = parse_iso_date(rest[0], USAGE)
@@ -26,7 +27,7 @@ async def run(deps: Dependencies, turn: TurnInfo, args: str) -> Reply:
             raise UsageError(USAGE)
         capacity = int(rest[1])
     try:
-        added = await deps.service.add_meeting(turn.aad_object_id, when, capacity)
+        added = await deps.conferences.add_meeting(turn.aad_object_id, when, capacity)
     except FieldErrors as error:
         raise UsageError(" ".join(error.errors.values()) + f" {USAGE}") from None
     meeting = added.meeting

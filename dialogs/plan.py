@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.domain.errors import UsageError
-from bot.plans import PlanProblem, PlanView
+from bot.services.plans import PlanNeedsAttention, PlanView
 from cards.plan import INPUT_IDS, plan_agreed_card, plan_card
 from dialogs.base import Dependencies, Reply, TurnInfo
 from dialogs.case import REFERENCE
@@ -38,6 +38,7 @@ def _card(
 
 
 async def show(deps: Dependencies, turn: TurnInfo, args: str) -> Reply:
+    """The plan card of a case (only in a 1:1 chat: it holds case detail)."""
     words = args.split()
     if len(words) != 1 or not REFERENCE.match(words[0]):
         raise UsageError(USAGE)
@@ -46,7 +47,7 @@ async def show(deps: Dependencies, turn: TurnInfo, args: str) -> Reply:
             text="Action plans are edited in a 1:1 chat with me: type plan "
             f"{words[0].upper()} there."
         )
-    view = await deps.service.open_plan(turn.aad_object_id, words[0])
+    view = await deps.plans.open_plan(turn.aad_object_id, words[0])
     return Reply(card=_card(view).card)
 
 
@@ -55,34 +56,35 @@ def _inputs(data: Mapping[str, object]) -> dict[str, object]:
 
 
 async def add_action(deps: Dependencies, turn: TurnInfo, data: Mapping[str, object]) -> Reply:
+    """Add an action; errors come back under their fields with the user's input kept."""
     values = _inputs(data)
-    try:
-        view = await deps.service.add_action(
-            turn.aad_object_id, str(data.get("token") or ""), values
-        )
-    except PlanProblem as problem:
-        return _card(problem.plan, values, problem.errors, None if problem.errors else str(problem))
-    return _card(view, notice=None)
+    outcome = await deps.plans.add_action(turn.aad_object_id, str(data.get("token") or ""), values)
+    if isinstance(outcome, PlanNeedsAttention):
+        notice = None if outcome.errors else outcome.message
+        return _card(outcome.plan, values, outcome.errors, notice)
+    return _card(outcome, notice=None)
 
 
 async def remove_action(deps: Dependencies, turn: TurnInfo, data: Mapping[str, object]) -> Reply:
+    """Remove a draft action, keeping what the user had typed in the add form."""
     values = _inputs(data)
-    try:
-        view = await deps.service.remove_action(turn.aad_object_id, str(data.get("token") or ""))
-    except PlanProblem as problem:
-        return _card(problem.plan, values, notice=str(problem))
-    return _card(view, values)
+    outcome = await deps.plans.remove_action(turn.aad_object_id, str(data.get("token") or ""))
+    if isinstance(outcome, PlanNeedsAttention):
+        return _card(outcome.plan, values, notice=outcome.message)
+    return _card(outcome, values)
 
 
 async def agree(deps: Dependencies, turn: TurnInfo, data: Mapping[str, object]) -> Reply:
+    """Agree the plan (after confirming, if no action addresses the person causing harm)."""
     values = _inputs(data)
-    try:
-        agreed = await deps.service.agree_plan(
-            turn.aad_object_id,
-            str(data.get("token") or ""),
-            str(data.get("confirm") or "") == "no_perpetrator_action",
-        )
-    except PlanProblem as problem:
-        return _card(problem.plan, values, notice=str(problem), confirm=problem.confirm)
-    card = plan_agreed_card(agreed.case.reference, agreed.actions, agreed.names, agreed.conference)
+    outcome = await deps.plans.agree_plan(
+        turn.aad_object_id,
+        str(data.get("token") or ""),
+        str(data.get("confirm") or "") == "no_perpetrator_action",
+    )
+    if isinstance(outcome, PlanNeedsAttention):
+        return _card(outcome.plan, values, notice=outcome.message, confirm=outcome.confirm)
+    card = plan_agreed_card(
+        outcome.case.reference, outcome.actions, outcome.names, outcome.conference
+    )
     return Reply(card=card, replace=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from bot.domain.errors import AlreadyDone, FieldErrors, MaratError
+from bot.domain.errors import MaratError
+from bot.services.referrals import ReferralAlreadyRecorded, ReferralInvalid
 from cards.referral import INPUT_IDS, already_submitted_card, referral_card, referral_done_card
 from dialogs.base import Dependencies, Reply, TurnInfo
 
@@ -13,36 +14,31 @@ log = logging.getLogger(__name__)
 
 
 async def start(deps: Dependencies, turn: TurnInfo, args: str) -> Reply:
+    """The referral card (only in a 1:1 chat: a referral holds personal data)."""
     if not turn.is_personal:
         # A referral holds personal data: never in a channel or group chat.
-        await deps.service.open_referral(turn.aad_object_id)  # still checks the role
+        await deps.referrals.open_referral(turn.aad_object_id)  # still checks the role
         return Reply(
             text="Referrals are made in a 1:1 chat with me: open the chat with the "
             "MARAT bot and type refer."
         )
-    form = await deps.service.open_referral(turn.aad_object_id)
+    form = await deps.referrals.open_referral(turn.aad_object_id)
     return Reply(card=referral_card(form.token, form.agencies, form.today.isoformat()))
 
 
 async def submit(deps: Dependencies, turn: TurnInfo, data: Mapping[str, object]) -> Reply:
+    """Create the case, or show the card again with an error under each bad field; on an
+    unexpected failure the card comes back with everything typed and a reference to quote."""
     token = str(data.get("token") or "")
     values = {k: data[k] for k in INPUT_IDS if k in data}
     try:
-        case = await deps.service.submit_referral(turn.aad_object_id, token, values)
-    except FieldErrors as error:
-        agencies = await deps.service.referral_agencies()
-        today = deps.service.today().isoformat()
-        return Reply(card=referral_card(token, agencies, today, values, error.errors), replace=True)
-    except AlreadyDone as done:
-        reference = done.outcome or await deps.service.already_done_reference(token)
-        return Reply(card=already_submitted_card(reference), replace=True)
+        outcome = await deps.referrals.submit_referral(turn.aad_object_id, token, values)
     except MaratError:
         raise
     except Exception:
         # Keep what the user typed: the same card comes back with a reference to quote.
         log.exception("referral submit failed", extra={"correlation_id": turn.correlation_id})
-        agencies = await deps.service.referral_agencies()
-        today = deps.service.today().isoformat()
+        agencies = await deps.referrals.referral_agencies()
         banner = {
             "_form": (
                 f"Sorry, something went wrong and the referral was not saved. "
@@ -50,5 +46,12 @@ async def submit(deps: Dependencies, turn: TurnInfo, data: Mapping[str, object])
                 f"Reference: {turn.correlation_id}"
             )
         }
-        return Reply(card=referral_card(token, agencies, today, values, banner), replace=True)
-    return Reply(card=referral_done_card(case, deps.calendar), replace=True)
+        card = referral_card(token, agencies, deps.today().isoformat(), values, banner)
+        return Reply(card=card, replace=True)
+    if isinstance(outcome, ReferralInvalid):
+        form = outcome.form
+        card = referral_card(token, form.agencies, form.today.isoformat(), values, outcome.errors)
+        return Reply(card=card, replace=True)
+    if isinstance(outcome, ReferralAlreadyRecorded):
+        return Reply(card=already_submitted_card(outcome.reference or None), replace=True)
+    return Reply(card=referral_done_card(outcome.case, deps.calendar), replace=True)

@@ -1,4 +1,4 @@
-"""Fixtures shared by every level: databases (SQLite and real PostgreSQL), clock, service.
+"""Fixtures shared by every level: databases (SQLite and real PostgreSQL), clock, calendar.
 
 PostgreSQL: a throwaway database is created per test session on the server named by
 MARAT_TEST_PG_URL (default: the local trust-auth server, database `test`) and dropped at the
@@ -8,7 +8,6 @@ end. Set MARAT_TEST_PG=0 to run without it (CI never does: storage tests run on 
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -21,23 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.calendar import WorkingDayCalendar
 from bot.domain.clock import FixedClock
-from bot.domain.deadlines import DeadlinePolicy
-from bot.services import MaratService, ServiceOptions
-from storage.db import create_engine, session_factory
+from storage.db import create_engine
 from storage.migrate import upgrade
 from storage.models import Base
-from storage.unit_of_work import SqlUnitOfWorkFactory
-
-PG_ADMIN_URL = os.environ.get("MARAT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-PG_ENABLED = os.environ.get("MARAT_TEST_PG", "1") != "0"
-
-
-async def _admin(statement: str) -> None:
-    engine = create_engine(PG_ADMIN_URL)
-    async with engine.connect() as connection:
-        await connection.execution_options(isolation_level="AUTOCOMMIT")
-        await connection.execute(text(statement))
-    await engine.dispose()
+from tests.support.databases import PG_ADMIN_URL, PG_ENABLED
+from tests.support.databases import admin as _admin
 
 
 @pytest.fixture(scope="session")
@@ -108,15 +95,3 @@ def clock() -> FixedClock:
 @pytest.fixture
 def calendar() -> WorkingDayCalendar:
     return WorkingDayCalendar("ENG")
-
-
-def make_service(
-    engine: AsyncEngine, clock: FixedClock, calendar: WorkingDayCalendar | None = None
-) -> MaratService:
-    return MaratService(
-        SqlUnitOfWorkFactory(session_factory(engine)),
-        clock,
-        calendar or WorkingDayCalendar("ENG"),
-        DeadlinePolicy(),
-        ServiceOptions("MARAT", 18),
-    )

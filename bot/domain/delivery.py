@@ -13,7 +13,16 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """Text and/or a card; ``summary`` is what notification previews show (keep it neutral)."""
+
+    text: str | None = None
+    card: dict[str, Any] | None = None
+    summary: str | None = None
 
 
 class Outcome(StrEnum):

@@ -57,6 +57,30 @@ class Person:
         return bool(self.agency_keys)
 
 
+@dataclass(frozen=True)
+class ContactListing:
+    """A person shown in the agency list; ``reachable`` = the bot has a 1:1 chat with them."""
+
+    name: str
+    reachable: bool
+
+
+@dataclass(frozen=True)
+class AgencyListing:
+    """An active agency with its contacts, as the agency list shows it."""
+
+    agency: Agency
+    contacts: tuple[ContactListing, ...]
+
+
+@dataclass(frozen=True)
+class DirectoryListing:
+    """The whole directory as coordinators see it: agencies with contacts, and coordinators."""
+
+    agencies: tuple[AgencyListing, ...]
+    coordinators: tuple[ContactListing, ...]
+
+
 def agency_key(name: str) -> str:
     """A stable, case-insensitive key for an agency name (its card choice value)."""
     return re.sub(r"[^a-z0-9]+", "-", name.strip().lower()).strip("-")

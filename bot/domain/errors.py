@@ -7,10 +7,39 @@ sees only that id, never the exception text.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Denial:
+    """The audit record of a refusal: who was refused what, never the personal data itself.
+
+    It travels with the refusal so that it can be written after the refused transaction has
+    rolled back (see ``bot.services.access.records_denials``).
+    """
+
+    at: datetime
+    actor: str
+    role: str
+    action: str
+    case_id: int | None = None
+    correlation_id: str | None = None
+    outcome: str = "denied"
 
 
 class MaratError(Exception):
-    """A refusal the user can act on; ``str(error)`` is safe to show and holds no case data."""
+    """A refusal the user can act on; ``str(error)`` is safe to show and holds no case data.
+
+    ``denial`` is set when the refusal must be audited (a permission or registration check).
+    """
+
+    denial: Denial | None = None
+
+    def audited(self, denial: Denial) -> MaratError:
+        """This refusal, carrying the audit record of it."""
+        self.denial = denial
+        return self
 
 
 class NotRegistered(MaratError):
@@ -39,11 +68,3 @@ class FieldErrors(MaratError):
     def __init__(self, errors: Mapping[str, str]) -> None:
         super().__init__("Please correct the highlighted fields.")
         self.errors: dict[str, str] = dict(errors)
-
-
-class AlreadyDone(MaratError):
-    """A card token was used already; carries what the first use produced."""
-
-    def __init__(self, outcome: str) -> None:
-        super().__init__("This card has already been submitted.")
-        self.outcome = outcome

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.cli import main as cli_main
+from bot.ops.cli import main as cli_main
 from storage.models import AgencyRow, MeetingRow, MembershipRow, PersonRow
 
 HEADER = "agency,name,email,aad_object_id,role\n"

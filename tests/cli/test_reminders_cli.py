@@ -18,12 +18,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.cli import main as cli_main
 from bot.domain.clock import FixedClock
 from bot.domain.lifecycle import CaseState
+from bot.ops.cli import main as cli_main
 from storage.models import AuditRow, CardTokenRow, OutboxRow, ReminderRow
-from tests.builders import COORDINATOR, POLICE_CONTACT, referral_inputs, seed_directory
-from tests.conftest import make_service
+from tests.support.builders import COORDINATOR, POLICE_CONTACT, referral_inputs, seed_directory
+from tests.support.services import make_services, refer
 
 REFERENCE = "MARAT-2027-0001"
 
@@ -38,11 +38,10 @@ async def seeded(
     engine: AsyncEngine, database_url: str, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncEngine:
     """The referral above, made on Mon 4 Jan 2027 at 10:00; the CLI points at the database."""
-    service = make_service(engine, clock)
-    await seed_directory(service)
-    await service.add_meeting(None, date(2027, 1, 14), 18)
-    form = await service.open_referral(COORDINATOR)
-    case = await service.submit_referral(COORDINATOR, form.token, referral_inputs())
+    deps = make_services(engine, clock)
+    await seed_directory(deps)
+    await deps.conferences.add_meeting(None, date(2027, 1, 14), 18)
+    case = await refer(deps, COORDINATOR, referral_inputs())
     assert case.reference == REFERENCE
     monkeypatch.setenv("DATABASE_URL", database_url)
     return engine
@@ -91,7 +90,7 @@ async def answer_for_police(engine: AsyncEngine, clock: FixedClock) -> None:
         )
     assert payload is not None
     token = json.loads(payload)["card"]["actions"][0]["data"]["token"]
-    await make_service(engine, clock).answer_information_request(
+    await make_services(engine, clock).information_requests.answer(
         POLICE_CONTACT, token, {"known": "no"}
     )
 
@@ -156,7 +155,7 @@ async def test_preview_after_an_answer_leaves_that_agency_out(
 async def test_preview_of_a_withdrawn_case_shows_its_reminders_as_no_longer_relevant(
     seeded: AsyncEngine, clock: FixedClock, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    await make_service(seeded, clock).change_case(
+    await make_services(seeded, clock).lifecycle.change_case(
         COORDINATOR, REFERENCE, CaseState.WITHDRAWN, "Does not meet the threshold (synthetic)."
     )
 

@@ -16,7 +16,15 @@ from bot.domain.lifecycle import Transition
 from bot.domain.referral import Referral
 from storage.db import session_factory
 from storage.unit_of_work import SqlUnitOfWorkFactory
-from tests.db.data import ACTOR, AGENCY_NAMES, AT, deadlines, full_referral, opened, unlisted
+from tests.support.db_data import (
+    ACTOR,
+    AGENCY_NAMES,
+    AT,
+    deadlines,
+    full_referral,
+    opened,
+    unlisted,
+)
 
 
 @pytest.fixture

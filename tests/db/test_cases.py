@@ -20,7 +20,7 @@ from bot.domain.referral import Referral
 from storage.models import InformationRequestRow, TransitionRow
 from storage.unit_of_work import SqlUnitOfWorkFactory
 from tests.db.conftest import CaseMaker, MeetingMaker
-from tests.db.data import (
+from tests.support.db_data import (
     ACTOR,
     AT,
     OTHER_ACTOR,

@@ -3,9 +3,9 @@
 On SQLite the bot is single-instance and its engine has one pooled connection, so these races
 cannot happen there; every test in this module runs only with ``[postgresql]``.
 
-Where the race needs a window, the units of work pause right after reading the conference
-slots, so both transactions are inside the critical section together unless the storage layer
-serialises them (which is what is being tested).
+Where the race needs a window, the units of work meet at a rendezvous right after reading the
+conference slots, so both transactions are inside the critical section together unless the
+storage layer serialises them (which is what is being tested).
 """
 
 from __future__ import annotations
@@ -18,39 +18,40 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.domain.clock import FixedClock
 from bot.domain.deadlines import ConferenceSlot
-from bot.domain.errors import AlreadyDone
-from bot.services import MaratService
+from bot.services.referrals import ReferralAlreadyRecorded, ReferralRecorded
+from dialogs.base import Dependencies
 from storage.db import session_factory
 from storage.repositories import SqlMeetings
 from storage.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
-from tests.builders import COORDINATOR, referral_inputs, seed_directory
-from tests.conftest import make_service
+from tests.support.builders import COORDINATOR, referral_inputs, seed_directory
+from tests.support.races import Rendezvous
+from tests.support.services import make_services
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
-PAUSE = 0.3  # seconds a transaction holds on after reading the slots
 TIMEOUT = 20  # a deadlock fails the test instead of hanging it
 
 
-class _SlowMeetings(SqlMeetings):
-    async def slots_from(self, day: date) -> list[ConferenceSlot]:
-        slots = await super().slots_from(day)
-        await asyncio.sleep(PAUSE)
-        return slots
+def _racing(engine: AsyncEngine, clock: FixedClock, parties: int = 2) -> Dependencies:
+    """Use cases whose transactions meet once each has read the conference slots."""
+    rendezvous = Rendezvous(parties)
 
+    class Meetings(SqlMeetings):
+        async def slots_from(self, day: date) -> list[ConferenceSlot]:
+            slots = await super().slots_from(day)
+            await rendezvous.meet()
+            return slots
 
-class _SlowUnitOfWork(SqlUnitOfWork):
-    async def __aenter__(self) -> _SlowUnitOfWork:
-        await super().__aenter__()
-        self.meetings = _SlowMeetings(self.session)
-        return self
+    class Units(SqlUnitOfWork):
+        async def __aenter__(self) -> Units:
+            await super().__aenter__()
+            self.meetings = Meetings(self.session)
+            return self
 
-
-def _slow_service(engine: AsyncEngine, clock: FixedClock) -> MaratService:
-    service = make_service(engine, clock)
+    deps = make_services(engine, clock)
     sessions = session_factory(engine)
-    service.units = lambda: _SlowUnitOfWork(sessions)
-    return service
+    deps.context.units = lambda: Units(sessions)
+    return deps
 
 
 async def test_concurrent_next_reference_calls_get_distinct_numbers(engine: AsyncEngine) -> None:
@@ -83,24 +84,26 @@ async def test_concurrent_next_reference_calls_get_distinct_numbers(engine: Asyn
 async def test_two_referrals_racing_for_the_last_place_do_not_overfill_the_conference(
     engine: AsyncEngine, clock: FixedClock
 ) -> None:
-    service = make_service(engine, clock)
-    await seed_directory(service)
+    deps = make_services(engine, clock)
+    await seed_directory(deps)
     # Received Monday 4 January 2027: earliest conference Friday 8, target Friday 22.
-    last_place = (await service.add_meeting(COORDINATOR, date(2027, 1, 12), 1)).meeting
-    next_one = (await service.add_meeting(COORDINATOR, date(2027, 1, 19), 5)).meeting
-    first = await service.open_referral(COORDINATOR)
-    second = await service.open_referral(COORDINATOR)
+    last_place = (await deps.conferences.add_meeting(COORDINATOR, date(2027, 1, 12), 1)).meeting
+    next_one = (await deps.conferences.add_meeting(COORDINATOR, date(2027, 1, 19), 5)).meeting
+    first = await deps.referrals.open_referral(COORDINATOR)
+    second = await deps.referrals.open_referral(COORDINATOR)
 
-    racing = _slow_service(engine, clock)
-    cases = await asyncio.wait_for(
+    racing = _racing(engine, clock)
+    outcomes = await asyncio.wait_for(
         asyncio.gather(
-            racing.submit_referral(COORDINATOR, first.token, referral_inputs()),
-            racing.submit_referral(
+            racing.referrals.submit_referral(COORDINATOR, first.token, referral_inputs()),
+            racing.referrals.submit_referral(
                 COORDINATOR, second.token, referral_inputs(victim_name="Kim Madeup")
             ),
         ),
         TIMEOUT,
     )
+    assert all(isinstance(o, ReferralRecorded) for o in outcomes), outcomes
+    cases = [o.case for o in outcomes if isinstance(o, ReferralRecorded)]
 
     assert len({c.reference for c in cases}) == 2
     assert sorted(c.listing.meeting_id for c in cases) == sorted([last_place.id, next_one.id])
@@ -117,27 +120,26 @@ async def test_two_referrals_racing_for_the_last_place_do_not_overfill_the_confe
 async def test_the_same_card_submitted_twice_at_once_creates_one_case(
     engine: AsyncEngine, clock: FixedClock
 ) -> None:
-    service = make_service(engine, clock)
-    await seed_directory(service)
-    await service.add_meeting(COORDINATOR, date(2027, 1, 12), 5)
-    card = await service.open_referral(COORDINATOR)
+    deps = make_services(engine, clock)
+    await seed_directory(deps)
+    await deps.conferences.add_meeting(COORDINATOR, date(2027, 1, 12), 5)
+    card = await deps.referrals.open_referral(COORDINATOR)
 
-    racing = _slow_service(engine, clock)
+    racing = _racing(engine, clock)
     outcomes = await asyncio.wait_for(
         asyncio.gather(
-            racing.submit_referral(COORDINATOR, card.token, referral_inputs()),
-            racing.submit_referral(COORDINATOR, card.token, referral_inputs()),
-            return_exceptions=True,
+            racing.referrals.submit_referral(COORDINATOR, card.token, referral_inputs()),
+            racing.referrals.submit_referral(COORDINATOR, card.token, referral_inputs()),
         ),
         TIMEOUT,
     )
 
-    created = [o for o in outcomes if not isinstance(o, BaseException)]
-    refused = [o for o in outcomes if isinstance(o, BaseException)]
+    created = [o for o in outcomes if isinstance(o, ReferralRecorded)]
+    refused = [o for o in outcomes if isinstance(o, ReferralAlreadyRecorded)]
     assert len(created) == 1, outcomes
-    assert len(refused) == 1 and isinstance(refused[0], AlreadyDone), outcomes
-    reference = created[0].reference
-    assert refused[0].outcome in ("", reference)
-    assert await service.already_done_reference(card.token) == reference
+    assert len(refused) == 1, outcomes
+    reference = created[0].case.reference
+    assert refused[0].reference in (None, "", reference)
+    assert await deps.referrals.already_done_reference(card.token) == reference
     async with SqlUnitOfWorkFactory(session_factory(engine))() as uow:
         assert [c.reference for c in await uow.cases.open_cases()] == [reference]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 
 from storage.unit_of_work import SqlUnitOfWorkFactory
-from tests.db.data import AT
+from tests.support.db_data import AT
 
 ADA = "aaaaaaaa-1111-4111-8111-0000000000aa"
 BEN = "bbbbbbbb-2222-4222-8222-0000000000bb"

@@ -23,7 +23,7 @@ from storage.migrate import alembic_config, current_revision, head_revision, is_
 from storage.models import Base
 from storage.unit_of_work import SqlUnitOfWorkFactory
 from tests.conftest import PG_ADMIN_URL, PG_ENABLED, _admin
-from tests.db.data import AT
+from tests.support.db_data import AT
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -18,7 +18,7 @@ from bot.ports import Address, OutboxItem, TeamAddress
 from storage.models import OutboxRow
 from storage.unit_of_work import SqlUnitOfWorkFactory
 from tests.db.conftest import CaseMaker
-from tests.db.data import AT
+from tests.support.db_data import AT
 
 PAYLOAD = '{"text": "A MARAT information request needs your answer", "card": null}'
 PAT = "aaaaaaaa-0000-4000-8000-0000000000a1"

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Generator, Iterator
 
 import pytest
 
-from tests.e2e.playground import E2ESetupError, PlaygroundClient, Stack, start_stack
+from tests.support.playground import E2ESetupError, PlaygroundClient, Stack, start_stack
 
 STACK = pytest.StashKey[Stack]()
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.e2e.playground import (
+from tests.support.playground import (
     CARD_CONTENT_TYPE,
     JSON,
     REFERENCE,

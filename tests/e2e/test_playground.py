@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.domain.calendar import WorkingDayCalendar
-from tests.e2e.playground import (
+from tests.support.playground import (
     CARD_CONTENT_TYPE,
     CARD_UPDATES,
     JSON,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.teams_package import PackageOptions, manifest
+from bot.ops.teams_package import PackageOptions, manifest
 
 HERE = Path(__file__).parent
 VALIDATOR = HERE / "node_modules" / "@microsoft" / "app-manifest"

@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import StartupError, create_app
-from bot.cli import main as marat
 from bot.domain.clock import FixedClock
+from bot.ops.cli import main as marat
 from bot.settings import Settings
+from bot.teams.app import StartupError, create_app
 from storage.db import create_engine
-from tests.builders import COORDINATOR, STRANGER, referral_inputs, seed_directory
-from tests.conftest import make_service
-from tests.http.fake_connector import FakeConnector
+from tests.support.builders import COORDINATOR, STRANGER, referral_inputs, seed_directory
+from tests.support.fake_connector import FakeConnector
+from tests.support.services import make_services
 
 TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
 CARD = "application/vnd.microsoft.card.adaptive"
@@ -39,7 +39,7 @@ def activity(service_url: str, aad: str = COORDINATOR, **values: Any) -> dict[st
 @pytest.fixture
 async def client(sqlite_url: str, clock: FixedClock) -> AsyncIterator[TestClient[Any, Any]]:
     seed_engine = create_engine(sqlite_url)
-    await seed_directory(make_service(seed_engine, clock))
+    await seed_directory(make_services(seed_engine, clock))
     await seed_engine.dispose()
     settings = Settings(database_url=sqlite_url, allowed_tenants=[TENANT])  # type: ignore[call-arg]
     async with TestClient(TestServer(create_app(settings, clock))) as test_client:

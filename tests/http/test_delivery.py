@@ -24,20 +24,20 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import delete, select
 
-from bot.app import RUNTIME, Runtime, create_app
-from bot.delivery import enqueue
 from bot.domain.clock import FixedClock
 from bot.domain.directory import DirectoryRow, Role
 from bot.ports import OutgoingMessage, TeamAddress
+from bot.services.outbox import enqueue
 from bot.settings import Settings
+from bot.teams.app import RUNTIME, Runtime, create_app
 from cards.common import envelope, text
 from cards.information_request import NEUTRAL
 from storage.db import create_engine, session_factory
 from storage.models import ConversationRefRow, OutboxRow
 from storage.unit_of_work import SqlUnitOfWorkFactory
-from tests.builders import COORDINATOR, HOUSING_CONTACT, POLICE_CONTACT, referral_inputs
-from tests.conftest import make_service
-from tests.http.fake_connector import FakeConnector
+from tests.support.builders import COORDINATOR, HOUSING_CONTACT, POLICE_CONTACT, referral_inputs
+from tests.support.fake_connector import FakeConnector
+from tests.support.services import make_services
 
 TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
 CHAT = {COORDINATOR: "a:chat-casey", POLICE_CONTACT: "a:chat-pat", HOUSING_CONTACT: "a:chat-harper"}
@@ -264,7 +264,7 @@ class Bot:
     @property
     def units(self) -> SqlUnitOfWorkFactory:
         """Transactions on the app's own database engine."""
-        return SqlUnitOfWorkFactory(session_factory(self.runtime.engine))
+        return SqlUnitOfWorkFactory(session_factory(self.runtime.database.engine))
 
 
 @pytest.fixture
@@ -282,9 +282,9 @@ def settings(sqlite_url: str) -> Settings:
 @pytest.fixture
 async def seeded(sqlite_url: str, clock: FixedClock) -> None:
     engine = create_engine(sqlite_url)
-    service = make_service(engine, clock)
-    await service.import_directory(directory())
-    await service.add_meeting(None, date(2027, 1, 12), 18)
+    deps = make_services(engine, clock)
+    await deps.directory.import_directory(directory())
+    await deps.conferences.add_meeting(None, date(2027, 1, 12), 18)
     await engine.dispose()
 
 

@@ -3,7 +3,7 @@
 Each test gets a fresh database (created here, migrated with ``marat db upgrade``, dropped at
 the end), seeded through the project's repositories with a synthetic directory whose 1:1
 conversation references point at :class:`CountingConnector`, an aiohttp server running in the
-test's own event loop. :class:`Replicas` starts ``python -m bot.cli serve`` processes on free
+test's own event loop. :class:`Replicas` starts ``python -m bot.ops.cli serve`` processes on free
 loopback ports, each in its own process group with its output in a log file, and always
 kills them at teardown; on a failure the tail of every log is attached to the report.
 
@@ -42,9 +42,9 @@ from bot.domain.reminders import ReminderKind, ReminderPlan, Schedule
 from bot.ports import Address
 from storage.db import create_engine, session_factory
 from storage.unit_of_work import SqlUnitOfWorkFactory
-from tests.db.data import deadlines, full_referral, opened, unlisted
-from tests.e2e.playground import ManagedProcess, free_port, tail
-from tests.http.fake_connector import FakeConnector
+from tests.support.db_data import deadlines, full_referral, opened, unlisted
+from tests.support.fake_connector import FakeConnector
+from tests.support.playground import ManagedProcess, free_port, tail
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PG_ADMIN_URL = os.environ.get("MARAT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -317,7 +317,7 @@ class Replicas:
         rundir = self.workdir / name
         rundir.mkdir(parents=True, exist_ok=True)  # no .env there: only our environment counts
         port = free_port()
-        argv = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"]
+        argv = [sys.executable, "-m", "bot.ops.cli", "serve", "--host", "127.0.0.1"]
         argv += ["--port", str(port)]
         process = ManagedProcess(
             name, argv, self.workdir / f"{name}.log", rundir, self.environment(clock_start)
@@ -422,7 +422,7 @@ def replica_database(tmp_path: Path) -> Iterator[str]:
     try:
         env = Replicas(url, tmp_path).environment(START)
         done = subprocess.run(
-            [sys.executable, "-m", "bot.cli", "db", "upgrade"],
+            [sys.executable, "-m", "bot.ops.cli", "db", "upgrade"],
             cwd=tmp_path,
             env=env,
             capture_output=True,

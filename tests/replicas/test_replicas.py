@@ -25,9 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.calendar import WorkingDayCalendar
 from bot.domain.clock import LONDON, FixedClock
-from bot.domain.reminders import WINDOW_CLOSES, ReminderKind, ReminderPlan, Schedule
+from bot.domain.reminders import WINDOW_CLOSES, ReminderKind, ReminderPlan
 from bot.ports import ReminderItem, UnitOfWork
-from bot.reminders import Effect, ReminderSweep
+from bot.services.context import UseCaseContext
+from bot.services.reminder_messages import Effect
+from bot.services.reminders import ReminderSweep
+from cards.proactive import TeamsCards
 from storage.unit_of_work import SqlUnitOfWorkFactory
 from tests.replicas.conftest import (
     REMINDER_LEASE_SECONDS,
@@ -289,8 +292,8 @@ async def test_a_batch_claimed_late_in_a_long_sweep_keeps_its_full_lease(
     assert await seeder.schedule_plans([seeder.action_due(a) for a in actions]) == 120
     clock = FixedClock(START)
     lease = timedelta(seconds=REMINDER_LEASE_SECONDS)
-    schedule = Schedule(WorkingDayCalendar("ENG"))
-    first = ReminderSweep(replica_units, clock, schedule, lease=lease, batch=40)
+    context = UseCaseContext(replica_units, clock, WorkingDayCalendar("ENG"))
+    first = ReminderSweep(context, TeamsCards(), lease=lease, batch=40)
     other_owner = "second-replica"
     taken_over: set[int] = set()
     held_by_first: set[int] = set()

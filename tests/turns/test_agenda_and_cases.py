@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from tests.builders import COORDINATOR, HOUSING_CONTACT, POLICE_CONTACT, referral_inputs
-from tests.turns.conftest import TurnHarness, card_text
+from tests.support.builders import COORDINATOR, HOUSING_CONTACT, POLICE_CONTACT, referral_inputs
+from tests.support.turns import TurnHarness, card_text
 
 CONFERENCE = date(2027, 1, 14)
 
@@ -149,7 +149,7 @@ async def test_every_read_of_case_data_is_audited(harness: TurnHarness) -> None:
     await harness.chat().card(f"case {reference}")
     await harness.chat(aad=HOUSING_CONTACT).say(f"case {reference}")
     await harness.chat().card("agenda")
-    async with harness.runtime.engine.connect() as connection:
+    async with harness.runtime.database.engine.connect() as connection:
         rows = (
             await connection.execute(
                 select(AuditRow.actor, AuditRow.action, AuditRow.outcome, AuditRow.case_id)
@@ -174,7 +174,7 @@ async def test_detail_asked_for_in_a_channel_goes_to_the_askers_1_1_chat(
     channel = harness.chat(conversation_type="channel")
     replies = await channel.say("agenda", mention_bot=True)
     assert "sending the details to your 1:1 chat" in replies[0].text
-    async with harness.runtime.engine.connect() as connection:
+    async with harness.runtime.database.engine.connect() as connection:
         rows = (
             await connection.execute(
                 select(OutboxRow.recipient, OutboxRow.payload).where(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.builders import COORDINATOR, HOUSING_CONTACT, STRANGER
-from tests.turns.conftest import Chat, TurnHarness, card_of, card_text
+from tests.support.builders import COORDINATOR, HOUSING_CONTACT, STRANGER
+from tests.support.turns import Chat, TurnHarness, card_of, card_text
 
 
 def texts(replies: list) -> str:
@@ -138,4 +138,4 @@ async def test_meeting_add_refuses_impossible_dates(
 ) -> None:
     replies = await harness.chat().say(text)
     assert message in texts(replies)
-    assert await harness.service.meeting_on(harness.service.today()) is None
+    assert await harness.deps.conferences.meeting_on(harness.deps.today()) is None

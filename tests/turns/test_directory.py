@@ -6,7 +6,6 @@ would answer); everything else is the real bot, use cases and SQLite.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,8 +17,8 @@ from sqlalchemy import select
 from bot.domain.delivery import ConnectorAnswer
 from bot.ports import Address, Member, OutgoingMessage, TeamAddress
 from storage.models import AuditRow
-from tests.builders import COORDINATOR, HOUSING_CONTACT, POLICE_CONTACT, STRANGER
-from tests.turns.conftest import BOT, TENANT, Chat, TurnHarness, card_text, inputs_of
+from tests.support.builders import COORDINATOR, HOUSING_CONTACT, POLICE_CONTACT, STRANGER
+from tests.support.turns import BOT, TENANT, Chat, TurnHarness, card_text, inputs_of
 
 SAM = Member("29:sam", "44444444-4444-4444-8444-444444444444", "Sam Sample", "sam@example.org")
 ROBIN = Member(
@@ -69,7 +68,7 @@ def nobody_in_teams(harness: TurnHarness) -> FakeTeams:
 
 def install(harness: TurnHarness, **rosters: list[Member]) -> FakeTeams:
     fake = FakeTeams(dict(rosters))
-    harness.runtime.bot.deps = dataclasses.replace(harness.runtime.bot.deps, messenger=fake)
+    harness.runtime.bot.deps.memberships.finder.messenger = fake
     return fake
 
 
@@ -118,7 +117,7 @@ async def help_text(harness: TurnHarness, aad: str) -> str:
 
 
 async def audit(harness: TurnHarness) -> list[tuple[str, str, str, str]]:
-    async with harness.runtime.engine.connect() as connection:
+    async with harness.runtime.database.engine.connect() as connection:
         rows = await connection.execute(
             select(AuditRow.actor, AuditRow.role, AuditRow.action, AuditRow.outcome).order_by(
                 AuditRow.id
@@ -134,7 +133,7 @@ async def directory_audit(harness: TurnHarness) -> list[tuple[str, str, str, str
 
 async def save_chat(harness: TurnHarness, aad: str, user_id: str) -> None:
     """Record a 1:1 chat with the bot, as happens when the person talks to it."""
-    async with harness.service.units() as uow:
+    async with harness.deps.context.units() as uow:
         await uow.addresses.save_personal(
             Address(aad, TENANT, user_id, f"a:{user_id}", "https://smba.example.test/", "28:x"),
             datetime(2027, 1, 4, 9, tzinfo=UTC),
@@ -280,7 +279,7 @@ async def test_contact_add_by_email_uses_the_directory_even_without_teams(
 ) -> None:
     with_teams(harness)
     await say_mentioning(channel(harness), "contact add police <at>Sam Sample</at>", SAM)
-    harness.runtime.bot.deps = dataclasses.replace(harness.runtime.bot.deps, messenger=None)
+    harness.runtime.bot.deps.memberships.finder.messenger = None
     replies = await harness.chat().say("contact add housing SAM@Example.org")
     assert texts(replies).startswith("Sam Sample is now a contact of Housing.")
     assert "contact for Housing, Police" in await help_text(harness, SAM.aad_object_id)
@@ -290,7 +289,7 @@ async def test_contact_add_by_email_finds_people_in_other_installed_teams(
     harness: TurnHarness,
 ) -> None:
     teams = with_teams(harness)
-    async with harness.service.units() as uow:
+    async with harness.deps.context.units() as uow:
         await uow.addresses.save_team(OTHER_TEAM, datetime(2027, 1, 1, tzinfo=UTC))
         await uow.commit()
     replies = await harness.chat().say("contact add police robin@example.org")
@@ -327,7 +326,7 @@ async def test_someone_nobody_can_find_is_not_added(harness: TurnHarness) -> Non
 async def test_without_teams_a_mention_cannot_be_resolved_and_the_user_is_told_why(
     harness: TurnHarness,
 ) -> None:
-    harness.runtime.bot.deps = dataclasses.replace(harness.runtime.bot.deps, messenger=None)
+    harness.runtime.bot.deps.memberships.finder.messenger = None
     replies = await say_mentioning(channel(harness), "contact add police <at>Sam Sample</at>", SAM)
     assert "cannot look people up in Teams at the moment" in texts(replies)
     assert "e-mail address" in texts(replies)

@@ -21,13 +21,14 @@ import pytest
 from botbuilder.core.adapters import TestAdapter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import build_runtime
 from bot.domain.cases import CaseView, Discussion
 from bot.domain.clock import FixedClock
 from bot.domain.lifecycle import CaseState, Transition
 from bot.domain.reminders import ReminderKind, ReminderState
 from bot.settings import Settings
-from tests.turns.conftest import CARD, Chat, card_text, error_after, inputs_of
+from bot.teams.app import build_runtime
+from storage.database import Database
+from tests.support.turns import CARD, Chat, card_text, error_after, inputs_of
 from tests.turns.test_reminders import (
     CASEY,
     CONFERENCE,
@@ -116,7 +117,7 @@ def timeline_of(card: dict[str, Any]) -> list[tuple[str, str]]:
 async def world(
     sqlite_engine: AsyncEngine, clock: FixedClock, settings: Settings
 ) -> AsyncIterator[World]:
-    world = World(build_runtime(settings, clock, sqlite_engine), clock)
+    world = World(build_runtime(settings, clock, Database(sqlite_engine)), clock)
     await world.setup(directory())
     await world.add_meeting(CONFERENCE)
     case = await world.refer()

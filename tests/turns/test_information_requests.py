@@ -10,7 +10,6 @@ coordinator is told once when every return is in. Every name below is fictional.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,19 +21,20 @@ from botbuilder.schema import Activity
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.delivery import NOTICE_HEADLINE, OutboxSender
 from bot.domain.clock import FixedClock
 from bot.domain.delivery import ConnectorAnswer
 from bot.domain.directory import DirectoryRow, Role
 from bot.domain.information import InformationRequest
 from bot.ports import Address, Member, OutgoingMessage, TeamAddress
+from bot.services.outbox import NOTICE_HEADLINE
 from bot.settings import Settings
+from bot.teams.outbox_sender import OutboxSender
 from cards.information_request import NEUTRAL
 from storage.db import session_factory
 from storage.models import AuditRow
 from storage.repositories import SqlCases
 from storage.unit_of_work import SqlUnitOfWork
-from tests.builders import (
+from tests.support.builders import (
     COORDINATOR,
     HOUSING_CONTACT,
     POLICE_CONTACT,
@@ -42,7 +42,8 @@ from tests.builders import (
     referral_inputs,
     seed_directory,
 )
-from tests.turns.conftest import (
+from tests.support.races import Rendezvous
+from tests.support.turns import (
     CARD,
     Chat,
     TurnHarness,
@@ -55,7 +56,7 @@ from tests.turns.conftest import (
 VERB = "inforeq.submit"
 PROBATION_CONTACT = "44444444-4444-4444-8444-444444444444"
 CONFERENCE = date(2027, 1, 14)
-# The default referral (tests.builders) is received Mon 4 Jan 2027 and involves these three;
+# The default referral (tests.support.builders) is received Mon 4 Jan 2027 and involves these three;
 # day 0 is that Monday, so returns are due by the end of working day 2, Wed 6 Jan.
 INVOLVED = {"Police", "IDVA service", "Housing"}
 DUE = "Wed 6 Jan 2027"
@@ -171,7 +172,9 @@ class Loop:
     def __init__(self, harness: TurnHarness) -> None:
         self.harness = harness
         self.messenger = FakeMessenger()
-        self.sender = OutboxSender(harness.runtime.service.units, self.messenger, harness.clock)
+        self.sender = OutboxSender(
+            harness.runtime.deps.context.units, self.messenger, harness.clock
+        )
 
     def chat(self, aad: str = COORDINATOR) -> PersonalChat:
         return PersonalChat(self.harness.adapter, aad=aad)
@@ -226,7 +229,7 @@ class Loop:
 
     async def recorded(self, reference: str) -> dict[str, InformationRequest]:
         """What the database holds for the case's requests, by agency key."""
-        async with self.harness.service.units() as uow:
+        async with self.harness.deps.context.units() as uow:
             case = await uow.cases.by_reference(reference)
             assert case is not None
             return {r.agency_key: r for r in await uow.cases.information_requests(case.id)}
@@ -267,7 +270,7 @@ def notices(loop: Loop, aad: str, needle: str) -> list[str]:
 async def loop(harness: TurnHarness) -> Loop:
     """Police, Housing and Probation contacts and the coordinator have each talked to the bot
     in their own 1:1 chat (so it knows where to reach them); one conference is scheduled."""
-    await harness.service.import_directory(
+    await harness.deps.directory.import_directory(
         [DirectoryRow(1, "Probation", "Pip Probation", None, PROBATION_CONTACT, Role.CONTACT)]
     )
     await harness.add_meeting(CONFERENCE)
@@ -729,7 +732,7 @@ async def test_a_contact_sees_only_cases_their_agency_was_asked_about(loop: Loop
 
 async def audit_trail(loop: Loop, action: str) -> list[tuple[str, str, str, int | None]]:
     """(actor, role, outcome, case id) of the audit records of ``action``, oldest first."""
-    async with loop.harness.runtime.engine.connect() as connection:
+    async with loop.harness.runtime.database.engine.connect() as connection:
         rows = await connection.execute(
             select(AuditRow.actor, AuditRow.role, AuditRow.outcome, AuditRow.case_id)
             .where(AuditRow.action == action)
@@ -739,7 +742,7 @@ async def audit_trail(loop: Loop, action: str) -> list[tuple[str, str, str, int 
 
 
 async def case_id_of(loop: Loop, reference: str) -> int:
-    async with loop.harness.service.units() as uow:
+    async with loop.harness.deps.context.units() as uow:
         case = await uow.cases.by_reference(reference)
         assert case is not None
         return case.id
@@ -784,7 +787,7 @@ async def test_a_contact_the_bot_cannot_reach_is_reported_to_the_coordinator(
 async def test_an_involved_agency_without_contacts_is_reported_to_the_coordinator(
     loop: Loop,
 ) -> None:
-    await loop.harness.service.import_directory(
+    await loop.harness.deps.directory.import_directory(
         [
             DirectoryRow(
                 1, "Victim Support", "Casey Coordinator", None, COORDINATOR, Role.COORDINATOR
@@ -861,29 +864,11 @@ async def test_the_action_submit_fallback_answers_and_replaces_the_card_in_place
 # -- two bot replicas on PostgreSQL ------------------------------------------------------------
 
 
-class Rendezvous:
-    """Holds each party until all have arrived (or ``timeout`` passes, if storage serialises
-    them so that they cannot all arrive: then there is no race to provoke)."""
-
-    def __init__(self, parties: int, timeout: float = 2.0) -> None:
-        self.parties = parties
-        self.timeout = timeout
-        self.arrived = 0
-        self.all_in = asyncio.Event()
-
-    async def meet(self) -> None:
-        self.arrived += 1
-        if self.arrived >= self.parties:
-            self.all_in.set()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.all_in.wait(), self.timeout)
-
-
 def hold(harness: TurnHarness, rendezvous: Rendezvous, *, after_recording: bool) -> None:
     """Make the replica's answer transaction wait for the other replica's: once it has read
     the request (``after_recording=False``: both see it open), or once it has recorded the
     answer and read the case's requests to decide whether every return is in."""
-    sessions = session_factory(harness.runtime.engine)
+    sessions = session_factory(harness.runtime.database.engine)
 
     class Cases(SqlCases):
         answering = False
@@ -910,7 +895,7 @@ def hold(harness: TurnHarness, rendezvous: Rendezvous, *, after_recording: bool)
             self.cases = Cases(self.session)
             return self
 
-    harness.service.units = lambda: Units(sessions)
+    harness.deps.context.units = lambda: Units(sessions)
 
 
 async def two_replicas(
@@ -918,7 +903,7 @@ async def two_replicas(
 ) -> tuple[Loop, Loop, str]:
     """Two bots on one PostgreSQL database; a case referred, its cards delivered."""
     first, second = TurnHarness(engine, clock, settings), TurnHarness(engine, clock, settings)
-    await seed_directory(first.service)
+    await seed_directory(first.deps)
     await first.add_meeting(CONFERENCE)
     loop, other = Loop(first), Loop(second)
     for aad in (COORDINATOR, POLICE_CONTACT, HOUSING_CONTACT):

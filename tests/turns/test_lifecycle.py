@@ -22,14 +22,14 @@ from bot.domain.clock import FixedClock
 from bot.domain.repeats import RepeatRule
 from bot.settings import Settings
 from storage.models import AuditRow, CaseRow
-from tests.builders import (
+from tests.support.builders import (
     COORDINATOR,
     HOUSING_CONTACT,
     POLICE_CONTACT,
     referral_inputs,
     seed_directory,
 )
-from tests.turns.conftest import TENANT, TurnHarness, card_text
+from tests.support.turns import TENANT, TurnHarness, card_text
 from tests.turns.test_information_requests import facts_of
 from tests.turns.test_plans import (
     AT_CONFERENCE,
@@ -67,7 +67,7 @@ async def case_card(world: Plans, reference: str, aad: str = COORDINATOR) -> dic
 async def audit_of(world: Plans, reference: str) -> list[tuple[str, str, str, str, datetime]]:
     """(action, actor, role, outcome, at) of the case's audit records, oldest first; reads and
     lists left out."""
-    async with world.harness.runtime.engine.connect() as connection:
+    async with world.harness.runtime.database.engine.connect() as connection:
         case_id = await connection.scalar(select(CaseRow.id).where(CaseRow.reference == reference))
         rows = await connection.execute(
             select(AuditRow.action, AuditRow.actor, AuditRow.role, AuditRow.outcome, AuditRow.at)
@@ -102,7 +102,7 @@ async def agenda(world: Plans, day: date, aad: str = COORDINATOR) -> dict[str, t
 async def fill(world: Plans, day: date) -> str:
     """Make the conference on ``day`` full: capacity 1, taken by a new case referred today."""
     await world.harness.add_meeting(day, capacity=1)
-    today = world.harness.service.today().isoformat()
+    today = world.harness.deps.today().isoformat()
     reference = await world.refer(
         victim_name="Mia Otherperson", received_date=today, incident_date=today
     )
@@ -422,7 +422,7 @@ async def test_every_transition_is_audited_with_who_when_and_why(world: Plans) -
         ("case.defer", COORDINATOR, "coordinator", "ok", at_defer),
         ("case.withdraw", COORDINATOR, "coordinator", "ok", at_withdraw),
     ]
-    async with world.harness.runtime.engine.connect() as connection:
+    async with world.harness.runtime.database.engine.connect() as connection:
         denied = (
             await connection.execute(
                 select(AuditRow.actor, AuditRow.role, AuditRow.outcome).where(
@@ -477,7 +477,7 @@ async def refer_again(world: Plans, on: datetime, conference: date, **overrides:
     conference for the new case."""
     world.harness.clock.set(on)
     await world.harness.add_meeting(conference)
-    day = world.harness.service.today().isoformat()
+    day = world.harness.deps.today().isoformat()
     values = {
         "victim_name": "TESTCASE,  jane",
         "received_date": day,
@@ -619,8 +619,8 @@ async def test_the_name_or_dob_missing_rule_matches_when_a_date_of_birth_is_miss
         allowed_tenants=[TENANT], repeat_rule="name_or_dob_missing"
     )
     harness = TurnHarness(sqlite_engine, clock, settings)
-    assert harness.service.options.repeat_rule is RepeatRule.NAME_OR_DOB_MISSING
-    await seed_directory(harness.service)
+    assert harness.deps.context.options.repeat_rule is RepeatRule.NAME_OR_DOB_MISSING
+    await seed_directory(harness.deps)
     world = await plans_world(harness)
     first = await world.refer()
     second = await refer_again(

@@ -6,7 +6,7 @@ Agreeing it at the conference moves the case heard → monitoring and sends each
 contacts their action cards (verb ``action.update``; inputs ``status`` and ``note``), delivered
 here by the real ``OutboxSender`` through an in-memory Teams. Every name is fictional.
 
-The default referral (tests.builders) is received Mon 4 Jan 2027 and involves Police, IDVA
+The default referral (tests.support.builders) is received Mon 4 Jan 2027 and involves Police, IDVA
 service and Housing; it is listed at the conference of Thu 14 Jan 2027, where the plan is agreed.
 """
 
@@ -20,13 +20,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.delivery import OutboxSender
 from bot.domain.actions import Action, ActionStatus
 from bot.domain.clock import FixedClock
 from bot.domain.directory import DirectoryRow, Role
+from bot.teams.outbox_sender import OutboxSender
 from storage.models import ActionUpdateRow, AuditRow, CaseRow, OutboxRow, TransitionRow
-from tests.builders import COORDINATOR, HOUSING_CONTACT, POLICE_CONTACT, STRANGER
-from tests.turns.conftest import CARD, TurnHarness, card_of, card_text, error_after, inputs_of
+from tests.support.builders import COORDINATOR, HOUSING_CONTACT, POLICE_CONTACT, STRANGER
+from tests.support.turns import CARD, TurnHarness, card_of, card_text, error_after, inputs_of
 from tests.turns.test_information_requests import Delivered, Loop, facts_of, notices
 
 PROBATION_CONTACT = "44444444-4444-4444-8444-444444444444"
@@ -174,7 +174,9 @@ class Plans(Loop):
     def __init__(self, harness: TurnHarness) -> None:
         super().__init__(harness)
         self.sender_clock = FixedClock(harness.clock.now())
-        self.sender = OutboxSender(harness.runtime.service.units, self.messenger, self.sender_clock)
+        self.sender = OutboxSender(
+            harness.runtime.deps.context.units, self.messenger, self.sender_clock
+        )
 
     async def deliver(self) -> None:
         """Sweep the outbox until nothing is left but messages due well in the future."""
@@ -182,7 +184,7 @@ class Plans(Loop):
         for _ in range(100):
             if await self.sender.deliver_due():
                 continue
-            async with self.harness.runtime.engine.connect() as connection:
+            async with self.harness.runtime.database.engine.connect() as connection:
                 due = await connection.scalar(
                     select(func.min(OutboxRow.next_attempt_at)).where(OutboxRow.status == "pending")
                 )
@@ -247,17 +249,17 @@ class Plans(Loop):
 
     async def actions(self, reference: str) -> dict[str, Action]:
         """What the database holds for the case's actions, by agency key."""
-        async with self.harness.runtime.engine.connect() as connection:
+        async with self.harness.runtime.database.engine.connect() as connection:
             case_id = await connection.scalar(
                 select(CaseRow.id).where(CaseRow.reference == reference)
             )
         assert case_id is not None, reference
-        async with self.harness.service.units() as uow:
+        async with self.harness.deps.context.units() as uow:
             rows = await uow.actions.for_case(case_id)
         return {a.agency_key: a for a in rows}
 
     async def case_state(self, reference: str) -> tuple[str, datetime | None, int | None]:
-        async with self.harness.runtime.engine.connect() as connection:
+        async with self.harness.runtime.database.engine.connect() as connection:
             row = (
                 await connection.execute(
                     select(CaseRow.state, CaseRow.heard_at, CaseRow.heard_meeting_id).where(
@@ -269,7 +271,7 @@ class Plans(Loop):
 
     async def transitions(self, reference: str) -> list[StateChange]:
         """The case's state transitions as stored, oldest first (read without the case view)."""
-        async with self.harness.runtime.engine.connect() as connection:
+        async with self.harness.runtime.database.engine.connect() as connection:
             rows = await connection.execute(
                 select(
                     TransitionRow.from_state,
@@ -285,7 +287,7 @@ class Plans(Loop):
             return [StateChange(*row) for row in rows]
 
     async def history(self, action_id: int) -> list[tuple[str, str | None, str]]:
-        async with self.harness.runtime.engine.connect() as connection:
+        async with self.harness.runtime.database.engine.connect() as connection:
             rows = await connection.execute(
                 select(ActionUpdateRow.status, ActionUpdateRow.note, ActionUpdateRow.by)
                 .where(ActionUpdateRow.action_id == action_id)
@@ -295,7 +297,7 @@ class Plans(Loop):
 
     async def audit(self, action: str) -> list[tuple[str, str, str]]:
         """(actor, role, outcome) of the audit records of ``action``, oldest first."""
-        async with self.harness.runtime.engine.connect() as connection:
+        async with self.harness.runtime.database.engine.connect() as connection:
             rows = await connection.execute(
                 select(AuditRow.actor, AuditRow.role, AuditRow.outcome)
                 .where(AuditRow.action == action)
@@ -307,7 +309,7 @@ class Plans(Loop):
 async def plans_world(harness: TurnHarness) -> Plans:
     """Police, Housing and Probation contacts, a second coordinator (no agency) and the
     coordinator have each talked to the bot in their own 1:1 chat; three conferences."""
-    await harness.service.import_directory(
+    await harness.deps.directory.import_directory(
         [
             DirectoryRow(1, "Probation", "Pip Probation", None, PROBATION_CONTACT, Role.CONTACT),
             DirectoryRow(2, None, "Cam Cochair", None, SECOND_COORDINATOR, Role.COORDINATOR),
@@ -637,7 +639,7 @@ async def test_agreeing_records_the_conference_and_the_case_is_monitored(plans: 
         "Police": f"{ORDER} (by Wed 20 Jan 2027)",
         "Housing": f"{LOCKS} (by Wed 27 Jan 2027)",
     }
-    async with plans.harness.service.units() as uow:
+    async with plans.harness.deps.context.units() as uow:
         meeting = await uow.meetings.by_date(CONFERENCE)
     assert meeting is not None
     assert await plans.case_state(reference) == ("monitoring", AT_CONFERENCE, meeting.id)

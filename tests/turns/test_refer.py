@@ -10,8 +10,8 @@ import pytest
 from bot.domain.errors import MaratError
 from bot.logs import JsonFormatter
 from cards.referral import INPUT_IDS
-from tests.builders import HOUSING_CONTACT, referral_inputs
-from tests.turns.conftest import TurnHarness, card_of, card_text, error_after, inputs_of
+from tests.support.builders import HOUSING_CONTACT, referral_inputs
+from tests.support.turns import TurnHarness, card_of, card_text, error_after, inputs_of
 
 REFERENCE = re.compile(r"MARAT-2027-\d{4}")
 
@@ -68,7 +68,7 @@ async def test_the_issue_example_is_refused_field_by_field_with_values_kept(
     assert fields["dash_score"]["value"] == 30  # a JSON number, or Teams drops it
     assert fields["children_count"]["value"] == 2
     assert card["actions"][0]["data"]["token"] == token
-    cases = await harness.service.open_cases(harness.chat().aad)
+    cases = await harness.deps.cases.open_cases(harness.chat().aad)
     assert cases == []
 
 
@@ -88,7 +88,7 @@ async def test_a_second_click_of_the_same_card_has_no_second_effect(
     await chat.execute("refer.submit", {"token": token, **referral_inputs()})
     again = await chat.execute("refer.submit", {"token": token, **referral_inputs()})
     assert "already submitted as MARAT-2027-0001" in card_text(again.value)
-    assert len(await harness.service.open_cases(chat.aad)) == 1
+    assert len(await harness.deps.cases.open_cases(chat.aad)) == 1
 
 
 async def test_anything_in_the_payload_but_the_token_and_inputs_is_ignored(
@@ -109,7 +109,7 @@ async def test_anything_in_the_payload_but_the_token_and_inputs_is_ignored(
 async def test_a_forged_token_is_refused(harness: TurnHarness) -> None:
     body = await harness.chat().execute("refer.submit", {"token": "made-up", **referral_inputs()})
     assert "expired" in card_text(body.value)
-    assert await harness.service.open_cases(harness.chat().aad) == []
+    assert await harness.deps.cases.open_cases(harness.chat().aad) == []
 
 
 async def test_a_contact_cannot_submit_a_coordinator_s_card(harness: TurnHarness) -> None:
@@ -118,7 +118,7 @@ async def test_a_contact_cannot_submit_a_coordinator_s_card(harness: TurnHarness
         "refer.submit", {"token": token, **referral_inputs()}
     )
     assert "for MARAT coordinators" in card_text(body.value)
-    assert await harness.service.open_cases(harness.chat().aad) == []
+    assert await harness.deps.cases.open_cases(harness.chat().aad) == []
 
 
 async def test_action_submit_replaces_the_card_in_place(harness: TurnHarness) -> None:
@@ -146,7 +146,7 @@ async def test_an_internal_error_shows_a_reference_keeps_the_input_and_leaks_not
     async def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("boom while saving Jane Testcase")
 
-    monkeypatch.setattr(harness.service, "submit_referral", broken)
+    monkeypatch.setattr(harness.deps.referrals, "submit_referral", broken)
     body = await harness.chat().execute("refer.submit", {"token": token, **referral_inputs()})
     card = body.value
     shown = card_text(card)
@@ -166,6 +166,6 @@ async def test_a_business_refusal_is_shown_politely(
     async def refused(*_args: Any, **_kwargs: Any) -> Any:
         raise MaratError("The MARAT is closed for maintenance.")
 
-    monkeypatch.setattr(harness.service, "open_referral", refused)
+    monkeypatch.setattr(harness.deps.referrals, "open_referral", refused)
     replies = await harness.chat().say("refer")
     assert replies[0].text == "The MARAT is closed for maintenance."

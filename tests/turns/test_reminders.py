@@ -5,7 +5,7 @@ SQLite with a FixedClock; the real ``OutboxSender`` delivers what the sweep queu
 in-memory Teams of tests/fakes.py. Nothing waits for time: each test sets the clock, runs one
 sweep (``runtime.sweep.run()``) and delivers the outbox.
 
-The default referral (tests.builders) is received on Monday 4 January 2027 (day 0) and
+The default referral (tests.support.builders) is received on Monday 4 January 2027 (day 0) and
 involves Police, IDVA service and Housing: returns are due Wed 6 Jan (day 2), the case
 discussion is Thu 7 Jan (day 3), working day 10 is Mon 18 Jan and day 14 Fri 22 Jan. Every
 name is fictional.
@@ -24,20 +24,24 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import Runtime, build_runtime
-from bot.delivery import NOTICE_HEADLINE, OutboxSender
 from bot.domain.cases import CaseView
 from bot.domain.clock import LONDON, FixedClock
 from bot.domain.directory import DirectoryRow, Role
 from bot.domain.lifecycle import CaseState
 from bot.domain.reminders import ReminderKind, ReminderState
 from bot.ports import Address, ReminderItem
-from bot.reminders import ReminderSweep, SweepResult
+from bot.services.outbox import NOTICE_HEADLINE
+from bot.services.plans import PlanView
+from bot.services.reminders import ReminderSweep, SweepResult
 from bot.settings import Settings
+from bot.teams.app import Runtime, build_runtime
+from bot.teams.outbox_sender import OutboxSender
 from cards.discussion import NEUTRAL as DISCUSSION_NEUTRAL
+from storage.database import Database
 from storage.models import OutboxRow
-from tests.builders import COORDINATOR, HOUSING_CONTACT, POLICE_CONTACT, referral_inputs
-from tests.fakes import Call, FakeMessenger
+from tests.support.builders import COORDINATOR, HOUSING_CONTACT, POLICE_CONTACT, referral_inputs
+from tests.support.fakes import Call, FakeMessenger
+from tests.support.services import refer
 
 TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
 SERVICE_URL = "https://smba.example.test/"
@@ -116,8 +120,8 @@ class World:
 
     def __init__(self, runtime: Runtime, clock: FixedClock) -> None:
         self.runtime = runtime
-        self.service = runtime.service
-        self.units = runtime.service.units
+        self.deps = runtime.deps
+        self.units = runtime.deps.context.units
         self.clock = clock
         self.messenger = FakeMessenger(clock)
         # The sender has its own clock: it catches up with the bot's before each delivery and
@@ -132,7 +136,7 @@ class World:
         return self.runtime.sweep
 
     async def setup(self, people: list[DirectoryRow]) -> None:
-        await self.service.import_directory(people)
+        await self.deps.directory.import_directory(people)
         async with self.units() as uow:
             for row in people:
                 chat = NAMES.get(row.aad_object_id, row.aad_object_id[:8])
@@ -152,11 +156,10 @@ class World:
     # -- the business events ---------------------------------------------------------------
 
     async def refer(self, **overrides: Any) -> CaseView:
-        form = await self.service.open_referral(CASEY)
-        return await self.service.submit_referral(CASEY, form.token, referral_inputs(**overrides))
+        return await refer(self.deps, CASEY, referral_inputs(**overrides))
 
     async def add_meeting(self, day: date, capacity: int = 18) -> None:
-        await self.service.add_meeting(None, day, capacity)
+        await self.deps.conferences.add_meeting(None, day, capacity)
 
     async def answer_for(self, aad: str, reference: str = REFERENCE) -> None:
         """``aad`` answers the information request card they received for the case."""
@@ -171,13 +174,15 @@ class World:
         ]
         assert len(cards) == 1, cards
         token = str(cards[0]["actions"][0]["data"]["token"])
-        await self.service.answer_information_request(aad, token, {"known": "no"})
+        await self.deps.information_requests.answer(aad, token, {"known": "no"})
 
     async def agree_plan(self, reference: str, *actions: dict[str, str]) -> None:
-        view = await self.service.open_plan(CASEY, reference)
+        view = await self.deps.plans.open_plan(CASEY, reference)
         for inputs in actions:
-            view = await self.service.add_action(CASEY, view.token, inputs)
-        await self.service.agree_plan(CASEY, view.token, False)
+            changed = await self.deps.plans.add_action(CASEY, view.token, inputs)
+            assert isinstance(changed, PlanView), changed
+            view = changed
+        await self.deps.plans.agree_plan(CASEY, view.token, False)
         await self.deliver()
 
     async def mark_done(self, aad: str, description: str) -> None:
@@ -195,7 +200,7 @@ class World:
             for node in walk(cards[0])
             if node.get("type") == "Action.Execute" and node.get("verb") == "action.update"
         }
-        await self.service.update_action(
+        await self.deps.actions.update_action(
             aad, token, {"status": "done", "note": "Done (synthetic note)."}
         )
 
@@ -207,7 +212,7 @@ class World:
         for _ in range(200):
             if await self.sender.deliver_due():
                 continue
-            async with self.runtime.engine.connect() as connection:
+            async with self.runtime.database.engine.connect() as connection:
                 due = await connection.scalar(
                     select(func.min(OutboxRow.next_attempt_at)).where(OutboxRow.status == "pending")
                 )
@@ -229,7 +234,7 @@ class World:
         self, first: date, last: date, hour: int = 9
     ) -> dict[date, list[Received]]:
         """A sweep at ``hour`` London on each working day from ``first`` to ``last``."""
-        calendar = self.service.calendar
+        calendar = self.deps.calendar
         found: dict[date, list[Received]] = {}
         day = first
         while day <= last:
@@ -242,7 +247,7 @@ class World:
 
     async def received(self, since: int = 0) -> list[Received]:
         """Reminders delivered to people (from the ``reminder:`` outbox rows)."""
-        async with self.runtime.engine.connect() as connection:
+        async with self.runtime.database.engine.connect() as connection:
             rows = (
                 await connection.execute(
                     select(OutboxRow.key, OutboxRow.activity_id).where(
@@ -306,7 +311,7 @@ async def world(
     sqlite_engine: AsyncEngine, clock: FixedClock, settings: Settings
 ) -> AsyncIterator[World]:
     """Monday 4 January 2027, 10:00: the directory above, nobody referred yet."""
-    world = World(build_runtime(settings, clock, sqlite_engine), clock)
+    world = World(build_runtime(settings, clock, Database(sqlite_engine)), clock)
     await world.setup(directory())
     yield world
 
@@ -692,7 +697,7 @@ async def test_overdue_nudges_carry_on_after_an_outage(world: World, planned: Ca
 
 async def test_a_withdrawn_case_gets_no_more_reminders(world: World, listed: CaseView) -> None:
     world.clock.set(london(2027, 1, 5, 10))
-    await world.service.change_case(
+    await world.deps.lifecycle.change_case(
         CASEY, REFERENCE, CaseState.WITHDRAWN, "Does not meet the threshold (synthetic)."
     )
 
@@ -704,7 +709,7 @@ async def test_a_withdrawn_case_gets_no_more_reminders(world: World, listed: Cas
 
 async def test_a_closed_case_gets_no_more_action_reminders(world: World, planned: CaseView) -> None:
     world.clock.set(london(2027, 1, 18, 10))
-    await world.service.change_case(
+    await world.deps.lifecycle.change_case(
         CASEY, REFERENCE, CaseState.CLOSED, "Victim moved away; agencies agree (synthetic)."
     )
 
@@ -749,7 +754,7 @@ async def test_two_replicas_on_the_same_database_send_each_reminder_once(
         assert len(of(day_three, ReminderKind.DISCUSSION)) == 5
         assert await world.at(london(2027, 1, 7, 9)) == []
     finally:
-        await other.engine.dispose()
+        await other.database.dispose()
     everything = await world.received()
     keys = [(r.kind, r.slot, r.recipient) for r in everything]
     assert len(keys) == len(set(keys)) == 10
@@ -792,7 +797,7 @@ async def test_a_six_hour_outage_sends_each_relevant_reminder_once_and_drops_exp
     # "two working days before" reminder (Tue 5 Jan) is already past its use at 09:00.
     world.clock.set(london(2027, 1, 7, 10))
     await world.add_meeting(date(2027, 1, 7))
-    caplog.set_level(logging.INFO, logger="bot.reminders")
+    caplog.set_level(logging.INFO, logger="bot.services.reminders")
 
     world.clock.set(london(2027, 1, 7, 14, 55))
     result = await world.sweep.run()
@@ -820,7 +825,7 @@ async def test_a_two_day_outage_drops_the_day_two_reminders_and_sends_day_three_
     world: World, listed: CaseView, caplog: pytest.LogCaptureFixture
 ) -> None:
     assert await world.at(london(2027, 1, 5, 8, 55)) == []
-    caplog.set_level(logging.INFO, logger="bot.reminders")
+    caplog.set_level(logging.INFO, logger="bot.services.reminders")
 
     back = await world.at(london(2027, 1, 7, 14, 55))
 

@@ -22,7 +22,7 @@ from cards.agenda import agenda_card
 from cards.case import case_card, cases_card, meetings_card
 from cards.help import help_card
 from cards.referral import already_submitted_card, referral_card, referral_done_card
-from tests.builders import COORDINATOR, referral_inputs
+from tests.support.builders import COORDINATOR, referral_inputs
 
 AGENCIES = [Agency(i, agency_key(name), name) for i, name in enumerate(DEFAULT_AGENCIES, 1)]
 CALENDAR = WorkingDayCalendar("ENG")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from bot.directory_admin import AgencyListing, ContactListing, DirectoryListing
-from bot.domain.directory import Agency
+from bot.domain.directory import Agency, AgencyListing, ContactListing, DirectoryListing
 from cards.directory import agencies_card
-from tests.turns.conftest import card_text
+from tests.support.turns import card_text
 
 POLICE = Agency(1, "police", "Police")
 CARE = Agency(2, "children-s-social-care", "Children's Social Care")

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main as marat
-from bot.handler import COMMANDS
-from bot.teams_package import PackageError, PackageOptions, build_package, manifest
+from bot.ops.cli import main as marat
+from bot.ops.teams_package import PackageError, PackageOptions, build_package, manifest
+from bot.teams.handler import COMMANDS
 
 APP_ID = "11111111-2222-4333-8444-555555555555"
 

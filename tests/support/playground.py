@@ -50,8 +50,8 @@ JSON = dict[str, Any]
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 PLAYGROUND_PACKAGE = "@microsoft/m365agentsplayground"
 PLAYGROUND_VERSION = "0.2.28"
-E2E_DIR = Path(__file__).resolve().parent
-PROJECT_ROOT = E2E_DIR.parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+E2E_DIR = PROJECT_ROOT / "tests" / "e2e"  # where npm ci installs the Playground
 INSTALL_HINT = "run `npm ci --prefix tests/e2e` from the project root (needs Node.js 20+ and npm)"
 DEFAULT_TIMEOUT = 10.0
 REFERENCE = re.compile(r"MARAT-\d{4}-\d{4}")
@@ -597,7 +597,7 @@ def start_bot(workdir: Path) -> BotProcess:
     env["DATABASE_URL"] = f"sqlite:///{workdir / 'marat.sqlite3'}"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"
-    argv = [sys.executable, "-m", "bot.cli", "serve", "--demo", "--host", "127.0.0.1"]
+    argv = [sys.executable, "-m", "bot.ops.cli", "serve", "--demo", "--host", "127.0.0.1"]
     argv += ["--port", str(port)]
     proc = ManagedProcess("bot", argv, workdir / "bot.log", workdir, env)
     return BotProcess(proc, f"http://127.0.0.1:{port}")

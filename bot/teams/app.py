@@ -16,28 +16,37 @@ from pathlib import Path
 from typing import IO
 
 from aiohttp import web
+from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.delivery import Conversations, OutboxSender, SenderSettings
 from bot.domain.clock import Clock, ShiftedClock, SystemClock
 from bot.domain.repeats import RepeatRule
-from bot.gateway import BotFrameworkGateway
-from bot.handler import MaratBot
 from bot.logs import new_correlation_id
-from bot.reminders import ReminderSweep
-from bot.services import MaratService, ServiceOptions
+from bot.ports import Messenger, ProactiveCards
+from bot.services.actions import Actions
+from bot.services.cases import Cases
+from bot.services.conferences import Conferences
+from bot.services.context import ServiceOptions, UseCaseContext
+from bot.services.directory import DirectoryAdmin
+from bot.services.discussion import Discussions
+from bot.services.information_requests import InformationRequests
+from bot.services.lifecycle import Lifecycle
+from bot.services.memberships import Memberships
+from bot.services.plans import Plans
+from bot.services.referrals import Referrals
+from bot.services.reminders import ReminderSweep
 from bot.settings import Settings
+from bot.teams.conversations import Conversations
+from bot.teams.gateway import BotFrameworkGateway, TurnGateway
+from bot.teams.handler import MaratBot
+from bot.teams.outbox_sender import OutboxSender, SenderSettings
+from cards.proactive import TeamsCards
 from dialogs.base import Dependencies
 from scheduler.ticker import Ticker
-from storage.db import create_engine, is_sqlite, session_factory
-from storage.migrate import is_up_to_date
-from storage.unit_of_work import SqlUnitOfWorkFactory
+from storage.database import Database
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +57,20 @@ class StartupError(Exception):
 
 @dataclass
 class Runtime:
+    """Everything one bot process runs, built once by ``build_runtime``."""
+
     settings: Settings
-    engine: AsyncEngine
-    service: MaratService
+    database: Database
+    deps: Dependencies
     bot: MaratBot
     adapter: CloudAdapter
     sender: OutboxSender
     sweep: ReminderSweep
     ticker: Ticker
+
+    @property
+    def context(self) -> UseCaseContext:
+        return self.deps.context
 
 
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -71,68 +86,83 @@ class _AdapterConfig:
         self.APP_TENANTID = settings.app_tenant_id
 
 
+def build_dependencies(
+    ctx: UseCaseContext,
+    cards: ProactiveCards,
+    messenger: Messenger | None,
+    help_contact: str = "your MARAT coordinator",
+) -> Dependencies:
+    """Every use case, composed over one context (the dialogs receive them all)."""
+    requests = InformationRequests(ctx, cards)
+    actions = Actions(ctx, cards)
+    return Dependencies(
+        context=ctx,
+        referrals=Referrals(ctx, requests),
+        information_requests=requests,
+        cases=Cases(ctx),
+        conferences=Conferences(ctx),
+        plans=Plans(ctx, actions),
+        actions=actions,
+        lifecycle=Lifecycle(ctx),
+        discussions=Discussions(ctx),
+        directory=DirectoryAdmin(ctx),
+        memberships=Memberships(ctx, messenger),
+        help_contact=help_contact,
+    )
+
+
+def options_of(settings: Settings) -> ServiceOptions:
+    return ServiceOptions(
+        settings.case_prefix,
+        settings.conference_capacity,
+        RepeatRule(settings.repeat_rule),
+        settings.send_time,
+    )
+
+
 def build_runtime(
-    settings: Settings, clock: Clock | None = None, engine: AsyncEngine | None = None
+    settings: Settings, clock: Clock | None = None, database: Database | None = None
 ) -> Runtime:
-    engine = engine or create_engine(settings.database_url)
+    database = database or Database.from_url(settings.database_url)
     if clock is None:
         clock = ShiftedClock(settings.clock_start) if settings.clock_start else SystemClock()
-    units = SqlUnitOfWorkFactory(session_factory(engine))
-    calendar = settings.calendar()
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_AdapterConfig(settings)))
     gateway = BotFrameworkGateway(adapter, settings.app_id)
     sender = OutboxSender(
-        units,
+        database.units,
         gateway,
         clock,
         settings=SenderSettings(lease=timedelta(seconds=settings.outbox_lease_seconds)),
     )
-    service = MaratService(
-        units,
+    ctx = UseCaseContext(
+        database.units,
         clock,
-        calendar,
+        settings.calendar(),
         settings.policy(),
-        ServiceOptions(
-            settings.case_prefix,
-            settings.conference_capacity,
-            RepeatRule(settings.repeat_rule),
-            settings.send_time,
-        ),
+        options_of(settings),
         on_outbox=sender.wake,
     )
-    deps = Dependencies(service, calendar, settings.help_contact, gateway)
-    bot = MaratBot(deps, settings.tenants, Conversations(units, clock, sender.wake))
+    cards = TeamsCards()
+    deps = build_dependencies(ctx, cards, gateway, settings.help_contact)
+    bot = MaratBot(deps, settings.tenants, Conversations(database.units, clock, sender.wake))
 
-    async def on_error(context: object, error: Exception) -> None:
+    async def on_error(context: TurnContext, error: Exception) -> None:
         # Anything that escapes the handler: log by type only, and tell the user a reference.
         reference = new_correlation_id()
         log.error("unhandled turn error", exc_info=error, extra={"correlation_id": reference})
-        send = getattr(context, "send_activity", None)
-        if send is not None:
-            try:
-                await send(f"Sorry, something went wrong on my side (reference {reference}).")
-            except Exception:
-                log.warning(
-                    "could not tell the user about an error", extra={"correlation_id": reference}
-                )
+        try:
+            await TurnGateway(context).send_text(
+                f"Sorry, something went wrong on my side (reference {reference})."
+            )
+        except Exception:
+            log.warning(
+                "could not tell the user about an error", extra={"correlation_id": reference}
+            )
 
     adapter.on_turn_error = on_error
-    sweep = ReminderSweep(
-        units,
-        clock,
-        service.schedule,
-        sender.wake,
-        lease=timedelta(seconds=settings.reminder_lease_seconds),
-    )
+    sweep = ReminderSweep(ctx, cards, lease=timedelta(seconds=settings.reminder_lease_seconds))
     ticker = Ticker(sweep.run, settings.sweep_seconds)
-    return Runtime(settings, engine, service, bot, adapter, sender, sweep, ticker)
-
-
-def _sqlite_path(url: str) -> Path | None:
-    database = make_url(url).database
-    if not is_sqlite(url) or not database or database == ":memory:":
-        return None
-    return Path(database).resolve()
+    return Runtime(settings, database, deps, bot, adapter, sender, sweep, ticker)
 
 
 def _single_instance_lock(path: Path) -> IO[str]:
@@ -171,10 +201,9 @@ async def _readyz(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     checks: dict[str, str] = {}
     try:
-        async with runtime.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        await runtime.database.ping()
         checks["database"] = "ok"
-        checks["schema"] = "ok" if await is_up_to_date(runtime.engine) else "outdated"
+        checks["schema"] = "ok" if await runtime.database.schema_is_current() else "outdated"
     except Exception:
         log.warning("readiness check: database unreachable")
         checks["database"] = "unreachable"
@@ -187,22 +216,22 @@ async def _readyz(request: web.Request) -> web.Response:
 
 
 def create_app(
-    settings: Settings, clock: Clock | None = None, engine: AsyncEngine | None = None
+    settings: Settings, clock: Clock | None = None, database: Database | None = None
 ) -> web.Application:
     """The bot's aiohttp application: `POST /api/messages`, `GET /healthz`, `GET /readyz`.
 
     Refuses (SettingsError) to build an unauthenticated bot for a non-loopback address.
     """
     settings.check_can_serve()
-    runtime = build_runtime(settings, clock, engine)
+    runtime = build_runtime(settings, clock, database)
     app = web.Application(client_max_size=256 * 1024)
     app[RUNTIME] = runtime
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
-        lock_path = _sqlite_path(settings.database_url)
+        lock_path = runtime.database.sqlite_file
         lock = _single_instance_lock(lock_path) if lock_path else None
         try:
-            if not await is_up_to_date(runtime.engine):
+            if not await runtime.database.schema_is_current():
                 raise StartupError("The database schema is not up to date: run `marat db upgrade`.")
             runtime.sender.start()
             runtime.ticker.start()
@@ -210,7 +239,7 @@ def create_app(
         finally:
             await runtime.ticker.stop()
             await runtime.sender.stop()
-            await runtime.engine.dispose()
+            await runtime.database.dispose()
             if lock is not None:
                 lock.close()
 
@@ -219,3 +248,21 @@ def create_app(
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
     return app
+
+
+def serve(settings: Settings) -> None:
+    """Run the bot until interrupted (`marat serve`)."""
+    address = f"http://{settings.host}:{settings.port}/api/messages"
+    try:
+        web.run_app(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            # Called once the socket is bound, so the line is true when it is logged.
+            print=lambda _banner: log.info("marat-bot listening on %s", address),
+            access_log=None,
+        )
+    except OSError as error:
+        raise StartupError(
+            f"Cannot listen on {settings.host}:{settings.port}: {error.strerror or error}."
+        ) from None

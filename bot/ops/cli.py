@@ -11,20 +11,18 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from aiohttp import web
-
-from bot.app import Runtime, StartupError, build_runtime, create_app
-from bot.demo import seed_demo
 from bot.domain.clock import LONDON
 from bot.domain.directory import parse_directory_csv
 from bot.domain.errors import FieldErrors, MaratError
+from bot.domain.wording import day
 from bot.logs import configure_logging
-from bot.reminders import preview
-from bot.services import MaratService
+from bot.ops.demo import seed_demo
+from bot.ops.teams_package import PackageError, PackageOptions, build_package
+from bot.services.reminders import preview
 from bot.settings import Settings, SettingsError, load_settings
-from bot.teams_package import PackageError, PackageOptions, build_package
-from cards.common import day
-from storage.migrate import is_up_to_date, upgrade
+from bot.teams.app import Runtime, StartupError, build_runtime, serve
+from dialogs.base import Dependencies
+from storage.migrate import upgrade
 
 log = logging.getLogger("marat")
 
@@ -114,7 +112,7 @@ def _reminders_preview(settings: Settings, at: datetime) -> str:
 
 def _reminders_list(settings: Settings, reference: str) -> str:
     async def run(runtime: Runtime) -> str:
-        async with runtime.service.units() as uow:
+        async with runtime.context.units() as uow:
             case = await uow.cases.by_reference(reference)
             if case is None:
                 raise StartupError(f"No case {reference.upper()}.")
@@ -133,19 +131,19 @@ def _with_runtime(settings: Settings, work: Callable[[Runtime], Awaitable[str]])
     async def run() -> str:
         runtime = build_runtime(settings)
         try:
-            if not await is_up_to_date(runtime.engine):
+            if not await runtime.database.schema_is_current():
                 raise StartupError(
                     "The database schema is not up to date: run `marat db upgrade` first."
                 )
             return await work(runtime)
         finally:
-            await runtime.engine.dispose()
+            await runtime.database.dispose()
 
     return asyncio.run(run())
 
 
-def _with_service(settings: Settings, work: Callable[[MaratService], Awaitable[str]]) -> str:
-    return _with_runtime(settings, lambda runtime: work(runtime.service))
+def _with_deps(settings: Settings, work: Callable[[Dependencies], Awaitable[str]]) -> str:
+    return _with_runtime(settings, lambda runtime: work(runtime.deps))
 
 
 def _serve(settings: Settings, demo: bool) -> None:
@@ -153,25 +151,12 @@ def _serve(settings: Settings, demo: bool) -> None:
     if demo:
         upgrade(settings.database_url)
 
-        async def seed(service: MaratService) -> str:
-            await seed_demo(service)
+        async def seed(deps: Dependencies) -> str:
+            await seed_demo(deps)
             return "demo directory and conferences ready"
 
-        log.info(_with_service(settings, seed))
-    address = f"http://{settings.host}:{settings.port}/api/messages"
-    try:
-        web.run_app(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            # Called once the socket is bound, so the line is true when it is logged.
-            print=lambda _banner: log.info("marat-bot listening on %s", address),
-            access_log=None,
-        )
-    except OSError as error:
-        raise StartupError(
-            f"Cannot listen on {settings.host}:{settings.port}: {error.strerror or error}."
-        ) from None
+        log.info(_with_deps(settings, seed))
+    serve(settings)
 
 
 def _import_directory(settings: Settings, path: Path) -> str:
@@ -183,20 +168,20 @@ def _import_directory(settings: Settings, path: Path) -> str:
         raise StartupError(f"{path} is not UTF-8 text.") from None
     rows = parse_directory_csv(content)
 
-    async def apply(service: MaratService) -> str:
-        s = await service.import_directory(rows)
+    async def apply(deps: Dependencies) -> str:
+        s = await deps.directory.import_directory(rows)
         return (
             f"Imported {len(rows)} rows: {s.agencies_created} new agencies, "
             f"{s.people_created} new people, {s.people_updated} updated, "
             f"{s.memberships_added} new agency contacts."
         )
 
-    return _with_service(settings, apply)
+    return _with_deps(settings, apply)
 
 
 def _add_meeting(settings: Settings, when: date, capacity: int | None) -> str:
-    async def add(service: MaratService) -> str:
-        added = await service.add_meeting(None, when, capacity)
+    async def add(deps: Dependencies) -> str:
+        added = await deps.conferences.add_meeting(None, when, capacity)
         text = (
             f"Conference {day(added.meeting.date)} saved with {added.meeting.capacity} "
             f"places ({added.meeting.listed} taken)."
@@ -205,7 +190,7 @@ def _add_meeting(settings: Settings, when: date, capacity: int | None) -> str:
             text += f" Listed waiting cases: {', '.join(added.newly_listed)}."
         return text
 
-    return _with_service(settings, add)
+    return _with_deps(settings, add)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,12 +15,17 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import ChannelAccount
 
-from bot.delivery import Conversations
 from bot.domain.errors import MaratError, NotRegistered
-from bot.gateway import TurnGateway, invoke_card_response, invoke_message_response, invoke_value
 from bot.logs import correlation_id, new_correlation_id
 from bot.ports import Address, TeamAddress
-from bot.routing import mentioned_people, parse_command, strip_bot_mention
+from bot.teams.conversations import Conversations
+from bot.teams.gateway import (
+    TurnGateway,
+    invoke_card_response,
+    invoke_message_response,
+    invoke_value,
+)
+from bot.teams.routing import mentioned_people, parse_command, strip_bot_mention
 from cards.help import not_registered_text
 from dialogs import (
     actions,
@@ -214,8 +219,9 @@ class MaratBot(TeamsActivityHandler):  # type: ignore[misc]
                 and await gateway.update_card(activity.reply_to_id, reply.card)
             )
             if replaced:
+                await self._deliver_privately(reply, turn)
                 return
-            await self._deliver(gateway, reply)
+            await self._deliver(gateway, reply, turn)
             return
         text = strip_bot_mention(
             activity.text, activity.entities, activity.recipient.id if activity.recipient else None
@@ -233,15 +239,18 @@ class MaratBot(TeamsActivityHandler):  # type: ignore[misc]
             )
         await self._deliver(gateway, reply, turn)
 
-    async def _deliver(
-        self, gateway: TurnGateway, reply: Reply, turn: TurnInfo | None = None
-    ) -> None:
+    async def _deliver(self, gateway: TurnGateway, reply: Reply, turn: TurnInfo) -> None:
         if reply.text:
             await gateway.send_text(reply.text)
         if reply.card is not None:
             await gateway.send_card(reply.card)
-        if reply.private is not None and turn is not None and turn.aad_object_id:
-            await self.deps.service.send_privately(
+        await self._deliver_privately(reply, turn)
+
+    async def _deliver_privately(self, reply: Reply, turn: TurnInfo) -> None:
+        """Case detail asked for in a channel goes to the asker's 1:1 chat, whether the ask
+        was a typed command or a card's button."""
+        if reply.private is not None and turn.aad_object_id:
+            await self.deps.cases.send_privately(
                 turn.aad_object_id, reply.private, turn.correlation_id
             )
 
@@ -262,7 +271,9 @@ class MaratBot(TeamsActivityHandler):  # type: ignore[misc]
         verb = str(action.get("verb") or "")
         raw_data = action.get("data")
         data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
-        reply = await self._verb(self._turn(turn_context), verb, data)
+        turn = self._turn(turn_context)
+        reply = await self._verb(turn, verb, data)
+        await self._deliver_privately(reply, turn)
         if reply.card is not None:
             return invoke_card_response(reply.card)
         return invoke_message_response(reply.text or "Done.")
@@ -292,4 +303,4 @@ class MaratBot(TeamsActivityHandler):  # type: ignore[misc]
             reply = await self._run(
                 turn, functools.partial(help_dialog.greet, self.deps, turn), "greet"
             )
-            await self._deliver(gateway, reply)
+            await self._deliver(gateway, reply, turn)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.directory import DEFAULT_AGENCIES, DirectoryRow, Role
-from bot.services import MaratService
+from dialogs.base import Dependencies
 
 COORDINATOR = "11111111-1111-4111-8111-111111111111"
 POLICE_CONTACT = "22222222-2222-4222-8222-222222222222"
@@ -30,8 +30,8 @@ def directory_rows() -> list[DirectoryRow]:
     return rows
 
 
-async def seed_directory(service: MaratService) -> None:
-    await service.import_directory(directory_rows())
+async def seed_directory(deps: Dependencies) -> None:
+    await deps.directory.import_directory(directory_rows())
 
 
 def referral_inputs(**overrides: Any) -> dict[str, Any]:

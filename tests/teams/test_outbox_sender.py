@@ -1,6 +1,6 @@
-"""Proactive delivery end to end above the gateway: the real MaratService writes information
-requests to the outbox with the referral, and the real OutboxSender delivers them through a
-FakeMessenger (tests/fakes.py), on SQLite, with a FixedClock.
+"""Proactive delivery end to end above the gateway: the real referral use case writes
+information requests to the outbox with the referral, and the real OutboxSender delivers them
+through a FakeMessenger (tests/support/fakes.py), on SQLite, with a FixedClock.
 
 Nothing here sleeps: each test drives ``sender.deliver_due()`` (one sweep) and moves the clock.
 Rules under test (PRODUCT.md sections 1, 4, 5; TEAMS.md): 429 waits for Retry-After, 502
@@ -22,20 +22,22 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.delivery import OutboxSender, enqueue
 from bot.domain.cases import CaseView
 from bot.domain.clock import FixedClock
 from bot.domain.delivery import ConnectorAnswer, RetryPolicy
 from bot.domain.directory import DirectoryRow, Role
 from bot.ports import Address, Member, OutgoingMessage, TeamAddress
-from bot.services import MaratService
+from bot.services.outbox import enqueue
+from bot.services.referrals import ReferralRecorded
+from bot.teams.outbox_sender import OutboxSender
 from cards.information_request import NEUTRAL
+from dialogs.base import Dependencies
 from storage.db import session_factory
 from storage.models import ConversationRefRow, OutboxRow
 from storage.unit_of_work import SqlUnitOfWorkFactory
-from tests.builders import COORDINATOR, HOUSING_CONTACT, POLICE_CONTACT, referral_inputs
-from tests.conftest import make_service
-from tests.fakes import Call, FakeMessenger
+from tests.support.builders import COORDINATOR, HOUSING_CONTACT, POLICE_CONTACT, referral_inputs
+from tests.support.fakes import Call, FakeMessenger
+from tests.support.services import make_services
 
 IDVA_CONTACT = "44444444-4444-4444-8444-444444444444"
 PARKER = "55555555-5555-4555-8555-555555555555"  # a second Police contact, where needed
@@ -72,7 +74,7 @@ def address(aad: str) -> Address:
 @dataclass
 class World:
     units: SqlUnitOfWorkFactory
-    service: MaratService
+    deps: Dependencies
     clock: FixedClock
     messenger: FakeMessenger
     sender: OutboxSender
@@ -97,10 +99,12 @@ class World:
             await uow.commit()
 
     async def refer(self, **overrides: Any) -> CaseView:
-        form = await self.service.open_referral(COORDINATOR)
-        return await self.service.submit_referral(
+        form = await self.deps.referrals.open_referral(COORDINATOR)
+        outcome = await self.deps.referrals.submit_referral(
             COORDINATOR, form.token, referral_inputs(**overrides)
         )
+        assert isinstance(outcome, ReferralRecorded), outcome
+        return outcome.case
 
     async def drain(self, sender: OutboxSender | None = None) -> int:
         """Sweep until a sweep finds nothing due at this instant; returns how many were tried."""
@@ -129,13 +133,13 @@ class World:
 
 @pytest.fixture
 async def world(sqlite_engine: AsyncEngine, clock: FixedClock) -> AsyncIterator[World]:
-    service = make_service(sqlite_engine, clock)
-    await service.import_directory(directory())
-    await service.add_meeting(None, date(2027, 1, 12), 18)
+    deps = make_services(sqlite_engine, clock)
+    await deps.directory.import_directory(directory())
+    await deps.conferences.add_meeting(None, date(2027, 1, 12), 18)
     units = SqlUnitOfWorkFactory(session_factory(sqlite_engine))
     messenger = FakeMessenger(clock)
     sender = OutboxSender(units, messenger, clock, rng=random.Random(2027))
-    world = World(units, service, clock, messenger, sender)
+    world = World(units, deps, clock, messenger, sender)
     await world.remember(COORDINATOR, POLICE_CONTACT, HOUSING_CONTACT, IDVA_CONTACT)
     yield world
 
@@ -432,7 +436,7 @@ async def test_a_sweep_slower_than_its_lease_never_delivers_a_message_twice(worl
 
 async def _add_second_police_contact(world: World) -> None:
     parker = DirectoryRow(5, "Police", "Parker Police", None, PARKER, Role.CONTACT)
-    await world.service.import_directory([parker])
+    await world.deps.directory.import_directory([parker])
     await world.remember(PARKER)
 
 
@@ -464,9 +468,7 @@ async def test_when_a_colleague_answers_the_other_contacts_card_is_updated_in_pl
     assert shown_in(world, PARKER) == "MARAT information request"
 
     (pat_card,) = world.cards(POLICE_CONTACT)
-    await world.service.answer_information_request(
-        POLICE_CONTACT, _token(pat_card), {"known": "no"}
-    )
+    await world.deps.information_requests.answer(POLICE_CONTACT, _token(pat_card), {"known": "no"})
     await world.drain()
 
     assert shown_in(world, PARKER) == "MARAT information request answered"
@@ -485,7 +487,7 @@ async def test_a_card_answered_by_a_colleague_while_on_the_wire_still_ends_up_an
         if address.conversation_id == CHAT[PARKER]:
             world.messenger.during_call = None
             (pat_card,) = world.cards(POLICE_CONTACT)
-            await world.service.answer_information_request(
+            await world.deps.information_requests.answer(
                 POLICE_CONTACT, _token(pat_card), {"known": "no"}
             )
 

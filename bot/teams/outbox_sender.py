@@ -1,24 +1,19 @@
-"""Reaching people proactively: remembered conversations and the outbox sender.
-
-Business changes write messages to the outbox in their own transaction (see
-``bot.services``); the sender delivers them through the ``Messenger`` (bot/gateway.py) with
-Teams' rules: 429 waits for Retry-After, 412/502/504 and no-answer back off with jitter up to a
-bound, 403/404 are permanent, and one conversation is never written to faster than Teams allows.
-Whatever cannot be delivered is reported to the coordinator once, never dropped silently.
+"""Delivering the outbox: due messages are claimed under a lease and sent through the
+``Messenger`` (bot/teams/gateway.py) with Teams' rules: 429 waits for Retry-After, 412/502/504
+and no-answer back off with jitter up to a bound, 403/404 are permanent, and one conversation
+is never written to faster than Teams allows. Whatever cannot be delivered is reported to the
+coordinator once, never dropped silently.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from bot.domain.clock import Clock
 from bot.domain.delivery import (
@@ -26,116 +21,23 @@ from bot.domain.delivery import (
     ConnectorUnavailable,
     ConversationPacer,
     Outcome,
+    OutgoingMessage,
     RetryPolicy,
 )
-from bot.domain.directory import Person
 from bot.ports import (
     Address,
     Messenger,
     OutboxItem,
-    OutgoingMessage,
     TeamAddress,
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from bot.services.outbox import NOTICE_PREFIX, PRIVATE_PREFIX, UPDATE, decode, notify_coordinators
 
 log = logging.getLogger(__name__)
 
-CARD = "card"
-TEXT = "text"
-UPDATE = "update"
-NOTICE_PREFIX = "notice:"
-PRIVATE_PREFIX = "private:"  # detail asked for in a channel, sent to the asker's 1:1 chat
 UNREACHABLE = "unreachable"
 FAILED = "failed"
-
-
-def encode(message: OutgoingMessage) -> str:
-    return json.dumps({"text": message.text, "card": message.card, "summary": message.summary})
-
-
-def decode(payload: str) -> OutgoingMessage:
-    data: dict[str, Any] = json.loads(payload)
-    return OutgoingMessage(data.get("text"), data.get("card"), data.get("summary"))
-
-
-async def enqueue(
-    uow: UnitOfWork,
-    key: str,
-    recipient: str,
-    message: OutgoingMessage,
-    at: Any,
-    case_id: int | None = None,
-    replaces_key: str | None = None,
-) -> bool:
-    """Write a message to the outbox in the caller's transaction (idempotent by ``key``).
-
-    With ``replaces_key`` it is an update of that earlier card rather than a new message.
-    """
-    kind = UPDATE if replaces_key else (CARD if message.card else TEXT)
-    return await uow.outbox.enqueue(
-        key, recipient, kind, encode(message), at, case_id, replaces_key
-    )
-
-
-async def replace_card(
-    uow: UnitOfWork,
-    key: str,
-    recipient: str,
-    message: OutgoingMessage,
-    at: Any,
-    case_id: int | None = None,
-) -> None:
-    """Bring a card someone was sent up to date: rewrite it if it has not gone yet, else
-    queue an in-place update of the delivered one (and nothing if it never arrived)."""
-    if await uow.outbox.replace_pending_payload(key, encode(message)):
-        return
-    if await uow.outbox.status(key) == "sent":
-        await enqueue(
-            uow, f"{key}:update:{at.isoformat()}", recipient, message, at, case_id, replaces_key=key
-        )
-
-
-NOTICE_HEADLINE = "A MARAT update needs your attention."
-
-
-def notice(text: str) -> OutgoingMessage:
-    """A text message whose first line (what Teams previews show) is neutral; the details,
-    which may name a person or a case reference, come after it."""
-    return OutgoingMessage(text=f"{NOTICE_HEADLINE}\n\n{text}", summary=NOTICE_HEADLINE)
-
-
-async def coordinators_for(uow: UnitOfWork, only: str | None) -> list[Person]:
-    """The case's coordinator (``only``) while still a coordinator, else every coordinator:
-    a message for "the coordinator" must never go to nobody."""
-    coordinators = await uow.directory.coordinators()
-    return [c for c in coordinators if c.aad_object_id == only] or coordinators
-
-
-async def agency_names(uow: UnitOfWork) -> dict[str, str]:
-    """Every agency's display name by key, removed ones included (older cases name them)."""
-    return {a.key: a.name for a in await uow.directory.agencies(include_removed=True)}
-
-
-async def notify_coordinators(
-    uow: UnitOfWork,
-    key: str,
-    text: str,
-    at: Any,
-    case_id: int | None = None,
-    only: str | None = None,
-) -> None:
-    """Tell the case's coordinator (``only``, if still a coordinator) or every coordinator."""
-    for person in await coordinators_for(uow, only):
-        message = notice(text)
-        await enqueue(
-            uow,
-            f"{NOTICE_PREFIX}{key}:{person.aad_object_id}",
-            person.aad_object_id,
-            message,
-            at,
-            case_id,
-        )
 
 
 @dataclass(frozen=True)
@@ -399,43 +301,3 @@ class OutboxSender:
         if member is None:
             return None
         return await self.messenger.open_personal_chat(team, member)
-
-
-class Conversations:
-    """Remembers conversation references from inbound activities (one write per change)."""
-
-    def __init__(
-        self,
-        units: UnitOfWorkFactory,
-        clock: Clock,
-        on_new_address: Callable[[], None] | None = None,
-    ) -> None:
-        self.units = units
-        self.clock = clock
-        self.on_new_address = on_new_address or (lambda: None)
-        self._known: dict[str, Address] = {}
-        self._teams: dict[str, TeamAddress] = {}
-
-    async def remember_personal(self, address: Address) -> None:
-        if self._known.get(address.aad_object_id) == address:
-            return
-        async with self.units() as uow:
-            await uow.addresses.save_personal(address, self.clock.now())
-            await uow.commit()
-        self._known[address.aad_object_id] = address
-        self.on_new_address()
-
-    async def remember_team(self, team: TeamAddress) -> None:
-        # Every channel message names its team: write only when something changed.
-        if self._teams.get(team.team_id) == team:
-            return
-        async with self.units() as uow:
-            await uow.addresses.save_team(team, self.clock.now())
-            await uow.commit()
-        self._teams[team.team_id] = team
-
-    async def forget_team(self, team_id: str) -> None:
-        async with self.units() as uow:
-            await uow.addresses.remove_team(team_id, self.clock.now())
-            await uow.commit()
-        self._teams.pop(team_id, None)

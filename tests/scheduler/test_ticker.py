@@ -17,9 +17,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_SUBMITTED, JobEvent
 
-from bot.app import RUNTIME, Runtime, create_app
 from bot.domain.clock import FixedClock
 from bot.settings import Settings
+from bot.teams.app import RUNTIME, Runtime, create_app
 from scheduler.ticker import Ticker
 
 TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
