@@ -85,4 +85,5 @@ class Ticker:
 
     @property
     def running(self) -> bool:
-        return not self._stopped and bool(self.scheduler.running)
+        """Whether the scheduler itself runs (not a flag of ours that could disagree)."""
+        return bool(self.scheduler.running)

@@ -3,7 +3,6 @@ PostgreSQL; these build the unit-of-work factory and a small directory on top of
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date
 
 import pytest
@@ -20,6 +19,8 @@ from tests.support.db_data import (
     ACTOR,
     AGENCY_NAMES,
     AT,
+    CaseMaker,
+    MeetingMaker,
     deadlines,
     full_referral,
     opened,
@@ -39,10 +40,6 @@ async def agencies(units: SqlUnitOfWorkFactory) -> dict[str, Agency]:
         created = [(await uow.directory.upsert_agency(name, AT))[0] for name in AGENCY_NAMES]
         await uow.commit()
     return {agency.key: agency for agency in created}
-
-
-MeetingMaker = Callable[[date, int], Awaitable[Meeting]]
-CaseMaker = Callable[..., Awaitable[int]]
 
 
 @pytest.fixture

@@ -23,8 +23,16 @@ from bot.domain.lifecycle import CaseState, Transition
 from storage.db import session_factory
 from storage.models import ActionUpdateRow, CaseRow, ListingRow
 from storage.unit_of_work import SqlUnitOfWorkFactory
-from tests.db.conftest import CaseMaker, MeetingMaker
-from tests.support.db_data import ACTOR, AT, OTHER_ACTOR, deadlines, full_referral, listed_at
+from tests.support.db_data import (
+    ACTOR,
+    AT,
+    OTHER_ACTOR,
+    CaseMaker,
+    MeetingMaker,
+    deadlines,
+    full_referral,
+    listed_at,
+)
 
 LATER = AT + timedelta(days=10)
 LOCKS = "Housing to fit additional locks at the victim's address"

@@ -19,11 +19,12 @@ from bot.domain.lifecycle import CaseState, Transition
 from bot.domain.referral import Referral
 from storage.models import InformationRequestRow, TransitionRow
 from storage.unit_of_work import SqlUnitOfWorkFactory
-from tests.db.conftest import CaseMaker, MeetingMaker
 from tests.support.db_data import (
     ACTOR,
     AT,
     OTHER_ACTOR,
+    CaseMaker,
+    MeetingMaker,
     deadlines,
     full_referral,
     listed_at,

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from storage.unit_of_work import SqlUnitOfWorkFactory
 from tests.support.db_data import AT
 
@@ -122,8 +125,21 @@ async def test_lock_coordinators_lists_active_coordinators(units: SqlUnitOfWorkF
         assert await uow.directory.lock_coordinators() == [BEN]
 
 
+async def someone_waits_for_a_lock(engine: AsyncEngine) -> None:
+    """Return once another PostgreSQL session is blocked on a row lock (asked, not slept on).
+
+    On SQLite there is nothing to wait for: the bot's single connection serialises the two
+    transactions before the second one can even ask.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+    async with engine.connect() as watcher:
+        while not await watcher.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
+            await watcher.rollback()  # a fresh snapshot of pg_locks each time
+
+
 async def test_a_second_coordinator_removal_waits_and_sees_the_first(
-    units: SqlUnitOfWorkFactory,
+    engine: AsyncEngine, units: SqlUnitOfWorkFactory
 ) -> None:
     """Ben and Cal remove each other at once: the second must see only one coordinator left,
     or both would pass the last-coordinator check and leave the MARAT with none."""
@@ -137,7 +153,7 @@ async def test_a_second_coordinator_removal_waits_and_sees_the_first(
                 return await uow.directory.lock_coordinators()
 
         waiting = asyncio.create_task(second())
-        await asyncio.sleep(0.3)
+        await asyncio.wait_for(someone_waits_for_a_lock(engine), 10)
         assert not waiting.done()  # blocked by the first transaction's lock
         await first.commit()
     assert await asyncio.wait_for(waiting, 10) == [BEN]

@@ -22,7 +22,8 @@ from storage.db import create_engine, session_factory
 from storage.migrate import alembic_config, current_revision, head_revision, is_up_to_date, upgrade
 from storage.models import Base
 from storage.unit_of_work import SqlUnitOfWorkFactory
-from tests.conftest import PG_ADMIN_URL, PG_ENABLED, _admin
+from tests.support.databases import PG_ADMIN_URL, PG_ENABLED
+from tests.support.databases import admin as _admin
 from tests.support.db_data import AT
 
 

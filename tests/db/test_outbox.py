@@ -17,8 +17,7 @@ from sqlalchemy import func, select
 from bot.ports import Address, OutboxItem, TeamAddress
 from storage.models import OutboxRow
 from storage.unit_of_work import SqlUnitOfWorkFactory
-from tests.db.conftest import CaseMaker
-from tests.support.db_data import AT
+from tests.support.db_data import AT, CaseMaker
 
 PAYLOAD = '{"text": "A MARAT information request needs your answer", "card": null}'
 PAT = "aaaaaaaa-0000-4000-8000-0000000000a1"

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.domain.reminders import ReminderKind, ReminderPlan, ReminderState
 from storage.models import ReminderRow
 from storage.unit_of_work import SqlUnitOfWorkFactory
-from tests.db.conftest import CaseMaker
+from tests.support.db_data import CaseMaker
 
 NOW = datetime(2027, 1, 6, 9, 0, tzinfo=UTC)  # Wed 6 Jan 2027, 09:00 London (GMT)
 LEASE = timedelta(minutes=5)

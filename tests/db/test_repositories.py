@@ -19,8 +19,7 @@ from bot.domain.directory import Agency
 from bot.ports import AuditEvent, TokenInfo
 from storage.models import AuditRow, CardTokenRow
 from storage.unit_of_work import SqlUnitOfWorkFactory
-from tests.db.conftest import CaseMaker, MeetingMaker
-from tests.support.db_data import ACTOR, AGENCY_KEYS, AT, listed_at
+from tests.support.db_data import ACTOR, AGENCY_KEYS, AT, CaseMaker, MeetingMaker, listed_at
 
 ADA = "AAAAAAAA-1111-4111-8111-0000000000AA"
 BEN = "bbbbbbbb-2222-4222-8222-0000000000bb"

@@ -32,7 +32,7 @@ from bot.services.reminder_messages import Effect
 from bot.services.reminders import ReminderSweep
 from cards.proactive import TeamsCards
 from storage.unit_of_work import SqlUnitOfWorkFactory
-from tests.replicas.conftest import (
+from tests.support.replicas import (
     REMINDER_LEASE_SECONDS,
     START,
     TODAY,

@@ -119,6 +119,23 @@ async def test_the_scheduler_is_shut_down_soon_after_stop(tickers: list[Ticker])
     assert sweep.runs == runs
 
 
+async def test_running_is_read_from_the_scheduler_not_from_a_flag(
+    tickers: list[Ticker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What keeps the two tests above honest: if stop() forgot to shut the scheduler down,
+    ``running`` would still say so (and those tests would fail)."""
+    ticker = Ticker(FakeSweep(wanted=1), 3600)
+    ticker.start()
+    tickers.append(ticker)
+    monkeypatch.setattr(ticker.scheduler, "shutdown", lambda wait=True: None)
+
+    await ticker.stop()
+
+    assert ticker.running
+    monkeypatch.undo()
+    ticker.scheduler.shutdown(wait=False)
+
+
 async def test_stop_lets_a_sweep_in_progress_finish_before_the_database_closes(
     tickers: list[Ticker],
 ) -> None:

@@ -5,10 +5,12 @@ Every value is made up. Dates sit around Monday 4 January 2027 (the ``clock`` fi
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from bot.domain.cases import Meeting
 from bot.domain.deadlines import CaseDeadlines, ConferenceChoice
 from bot.domain.lifecycle import CaseState, Transition
 from bot.domain.referral import Criteria, Referral
@@ -104,3 +106,9 @@ def opened(
 ) -> Transition:
     """The transition that creates a case (in ``state``)."""
     return Transition(None, state, actor, at, reason)
+
+
+MeetingMaker = Callable[[date, int], Awaitable[Meeting]]
+"""Adds a conference in its own committed unit of work (the ``add_meeting`` fixture)."""
+CaseMaker = Callable[..., Awaitable[int]]
+"""Creates a case in its own committed unit of work (the ``create_case`` fixture)."""

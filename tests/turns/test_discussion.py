@@ -28,8 +28,7 @@ from bot.domain.reminders import ReminderKind, ReminderState
 from bot.settings import Settings
 from bot.teams.app import build_runtime
 from storage.database import Database
-from tests.support.turns import CARD, Chat, card_text, error_after, inputs_of
-from tests.turns.test_reminders import (
+from tests.support.reminder_world import (
     CASEY,
     CONFERENCE,
     PAT,
@@ -41,6 +40,7 @@ from tests.turns.test_reminders import (
     to,
     walk,
 )
+from tests.support.turns import CARD, Chat, card_text, error_after, inputs_of
 
 VERB = "discussion.record"
 NOTES = "Police and Housing shared recent call-outs; locks to be fitted (synthetic)."

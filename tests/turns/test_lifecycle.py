@@ -29,9 +29,8 @@ from tests.support.builders import (
     referral_inputs,
     seed_directory,
 )
-from tests.support.turns import TENANT, TurnHarness, card_text
-from tests.turns.test_information_requests import facts_of
-from tests.turns.test_plans import (
+from tests.support.loop import facts_of
+from tests.support.plan_world import (
     AT_CONFERENCE,
     HOUSING_ACTION,
     LOCKS,
@@ -45,6 +44,7 @@ from tests.turns.test_plans import (
     timeline_of,
     told,
 )
+from tests.support.turns import TENANT, TurnHarness, card_text
 
 REASON = "Referrer has not briefed anyone yet (synthetic)."
 NOT_REDUCED = "Risk not reduced: a new incident on 25 Jan (synthetic)."
