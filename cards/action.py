@@ -84,6 +84,7 @@ def action_card(
 def actions_card(
     title: str, actions: Sequence[Action], names: Mapping[str, str], today: date
 ) -> Card:
+    """The `/actions` list: each open action with its case, agency, due date and status."""
     body: list[Element] = [heading(f"{title} ({len(actions)})")]
     if not actions:
         body.append(text("Nothing outstanding."))

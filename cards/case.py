@@ -18,6 +18,8 @@ FALLBACK = "A MARAT case summary is ready."
 def case_card(
     detail: CaseDetail, calendar: WorkingDayCalendar, today: date, show_referrer_detail: bool
 ) -> Card:
+    """The `/case` summary: facts, returns, discussion, actions and timeline; what a contact
+    sees of other agencies is left out (``show_referrer_detail`` is the coordinator's view)."""
     case, referral, d = detail.case, detail.case.referral, detail.case.deadlines
 
     names = detail.agency_names
@@ -149,6 +151,7 @@ def _return_state(detail: CaseDetail, key: str) -> str:
 
 
 def cases_card(cases: list[CaseView], today: date) -> Card:
+    """The `/cases` list: open cases with their next deadline, missed targets marked."""
     body: list[Element] = [heading(f"Open cases ({len(cases)})")]
     if not cases:
         body.append(text("There are no open cases."))
@@ -162,6 +165,7 @@ def cases_card(cases: list[CaseView], today: date) -> Card:
 
 
 def meetings_card(meetings: list[Meeting]) -> Card:
+    """The `/meeting list`: coming conferences and their free places."""
     body: list[Element] = [heading("Coming MARAC conferences")]
     if not meetings:
         body.append(text("No conferences are scheduled. Add one with: meeting add YYYY-MM-DD"))

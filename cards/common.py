@@ -33,6 +33,12 @@ def envelope(
     return card
 
 
+def message_card(message: str) -> Card:
+    """A card that only says something: the answer to a button that was refused or failed.
+    Its fallback text is neutral like every card's (previews may show it)."""
+    return envelope([text(message)])
+
+
 def execute(title: str, verb: str, data: Mapping[str, Any], style: str | None = None) -> Element:
     """Action.Execute with an Action.Submit fallback carrying the same data (and the verb)."""
     payload = {**data, "verb": verb}
@@ -49,6 +55,7 @@ def execute(title: str, verb: str, data: Mapping[str, Any], style: str | None = 
 
 
 def heading(text: str) -> Element:
+    """A card title."""
     return {"type": "TextBlock", "text": text, "weight": "Bolder", "size": "Medium", "wrap": True}
 
 
@@ -60,6 +67,7 @@ def text(
     bold: bool = False,
     spacing: str | None = None,
 ) -> Element:
+    """A wrapping TextBlock (subtle, attention or bold as asked)."""
     block: Element = {"type": "TextBlock", "text": value, "wrap": True}
     if subtle:
         block["isSubtle"] = True
@@ -73,10 +81,12 @@ def text(
 
 
 def facts(pairs: Sequence[tuple[str, str]]) -> Element:
+    """A FactSet of (title, value) pairs."""
     return {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in pairs]}
 
 
 def field_error(message: str) -> Element:
+    """The red message shown directly under an input that failed validation."""
     return {
         "type": "TextBlock",
         "text": message,
@@ -103,6 +113,7 @@ def input_text(
     max_length: int | None = None,
     placeholder: str | None = None,
 ) -> Element:
+    """An Input.Text with its label (and, when required, the message Teams shows)."""
     element: Element = {"type": "Input.Text", "id": id_, "label": label, "value": value}
     if required:
         element["isRequired"] = True
@@ -117,6 +128,7 @@ def input_text(
 
 
 def input_date(id_: str, label: str, value: str = "", *, required: bool = False) -> Element:
+    """An Input.Date with its label."""
     element: Element = {"type": "Input.Date", "id": id_, "label": label, "value": value}
     if required:
         element["isRequired"] = True
@@ -127,6 +139,7 @@ def input_date(id_: str, label: str, value: str = "", *, required: bool = False)
 def input_number(
     id_: str, label: str, value: str = "", *, low: int, high: int, required: bool = False
 ) -> Element:
+    """An Input.Number with its label and range; a value the user typed is kept as a number."""
     element: Element = {"type": "Input.Number", "id": id_, "label": label, "min": low, "max": high}
     # Input.Number takes a JSON number: a string value is silently dropped by the renderer,
     # and the user's entry with it.
@@ -161,6 +174,7 @@ def input_choice(
     multi: bool = False,
     expanded: bool = False,
 ) -> Element:
+    """An Input.ChoiceSet (compact, expanded or multi-select) with its label."""
     element: Element = {
         "type": "Input.ChoiceSet",
         "id": id_,

@@ -78,11 +78,13 @@ def discussion_card(
     values: Mapping[str, object] | None = None,
     errors: Mapping[str, str] | None = None,
 ) -> Card:
+    """The day-3 case-discussion card, as the reminder brings it to the coordinator."""
     body, actions = discussion_elements(token, reference, when, agencies, values, errors)
     return envelope([heading("MARAT case discussion"), *body], actions, NEUTRAL)
 
 
 def discussion_recorded_card(reference: str, held: bool, attendees: list[str]) -> Card:
+    """What replaces the discussion form once it is recorded."""
     if held:
         line = (
             f"The case discussion of {reference} is recorded as held, with "

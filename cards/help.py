@@ -34,10 +34,12 @@ CONTACT_COMMANDS = (
 
 
 def commands_for(person: Person) -> tuple[tuple[str, str], ...]:
+    """The commands this person's role allows."""
     return COORDINATOR_COMMANDS if person.is_coordinator else CONTACT_COMMANDS
 
 
 def help_card(person: Person, agency_names: dict[str, str], intro: str | None = None) -> Card:
+    """What this person may do, with their roles (and an introduction, if given)."""
     roles = []
     if person.is_coordinator:
         roles.append("MARAT coordinator")
@@ -69,6 +71,7 @@ def help_card(person: Person, agency_names: dict[str, str], intro: str | None = 
 
 
 def not_registered_text(help_contact: str) -> str:
+    """The only answer someone outside the directory gets: who to ask."""
     return (
         f"You are not registered with the MARAT, so I cannot help with this. "
         f"Please ask {help_contact} to add you to the directory."

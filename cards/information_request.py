@@ -63,6 +63,8 @@ def information_request_card(
     values: Mapping[str, object] | None = None,
     errors: Mapping[str, str] | None = None,
 ) -> Card:
+    """An agency's information request: the case facts it needs for its research and the
+    answer form (on a failed answer, the form again with the user's values and errors)."""
     v = {k: str(val) for k, val in (values or {}).items() if val is not None}
     errs = dict(errors or {})
     body: list[Element] = [
@@ -128,6 +130,7 @@ def answered_card(
 
 
 def closed_card(message: str) -> Card:
+    """An information request that can no longer be answered, and why."""
     return envelope(
         [heading("MARAT information request"), text(message)],
         fallback_text="A MARAT information request was answered.",

@@ -51,6 +51,9 @@ def plan_card(
     notice: str | None = None,
     confirm_without_perpetrator_action: bool = False,
 ) -> Card:
+    """The action-plan card: agreed and draft actions, the add form (with errors under its
+    fields) and the Agree button (or the explicit confirmation when no action addresses the
+    person causing harm)."""
     v = {k: str(val) for k, val in (values or {}).items() if val is not None}
     errs = dict(errors or {})
     body: list[Element] = [
@@ -148,6 +151,7 @@ def plan_card(
 def plan_agreed_card(
     reference: str, actions: Sequence[Action], names: Mapping[str, str], conference: date | None
 ) -> Card:
+    """What replaces the plan card once the plan is agreed."""
     when = f" at the conference of {day(conference)}" if conference else ""
     body: list[Element] = [
         heading(f"Plan agreed · {reference}"),

@@ -272,6 +272,7 @@ def referral_done_card(case: CaseView, calendar: WorkingDayCalendar) -> Card:
 
 
 def already_submitted_card(reference: str | None) -> Card:
+    """The answer to a second click of a referral card: the case it created."""
     message = (
         f"This referral was already submitted as {reference}."
         if reference

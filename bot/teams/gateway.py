@@ -25,7 +25,7 @@ from msrest.exceptions import HttpOperationError
 
 from bot.domain.delivery import ConnectorAnswer, ConnectorUnavailable, Outcome
 from bot.ports import Address, Member, OutgoingMessage, TeamAddress
-from cards.common import CARD_CONTENT_TYPE, Card, envelope, text
+from cards.common import CARD_CONTENT_TYPE, Card, message_card
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def invoke_card_response(card: Card) -> InvokeResponse:
 
 def invoke_message_response(message: str) -> InvokeResponse:
     """Universal Actions answer with a short message card (used for refusals and errors)."""
-    return invoke_card_response(envelope([text(message)], fallback_text=message))
+    return invoke_card_response(message_card(message))
 
 
 def invoke_value(activity: Activity) -> dict[str, Any]:
