@@ -25,6 +25,7 @@ from storage.migrate import upgrade
 from storage.models import Base
 from tests.support.databases import PG_ADMIN_URL, PG_ENABLED
 from tests.support.databases import admin as _admin
+from tests.support.summary import lines as summary_lines
 
 
 @pytest.fixture(scope="session")
@@ -95,3 +96,12 @@ def clock() -> FixedClock:
 @pytest.fixture
 def calendar() -> WorkingDayCalendar:
     return WorkingDayCalendar("ENG")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the figures suites reported (tests/support/summary.py), even under ``-q``."""
+    reported = summary_lines()
+    if reported:
+        terminalreporter.section("figures")
+        for line in reported:
+            terminalreporter.write_line(line)
