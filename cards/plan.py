@@ -137,7 +137,7 @@ def plan_card(
         )
         buttons.append(
             execute(
-                "Agree without a perpetrator-focused action",
+                "Confirm and agree",
                 AGREE,
                 {"token": token, "confirm": "no_perpetrator_action"},
                 "destructive",

@@ -17,6 +17,8 @@ from bot.domain.errors import FieldErrors, MaratError
 from bot.domain.wording import day
 from bot.logs import configure_logging
 from bot.ops.demo import seed_demo
+from bot.ops.demo_run import run_demo
+from bot.ops.launcher import LaunchError
 from bot.ops.teams_package import PackageError, PackageOptions, build_package
 from bot.services.reminders import preview
 from bot.settings import Settings, SettingsError, load_settings
@@ -62,6 +64,14 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--at", required=True, type=_london_minute, metavar="YYYY-MM-DDTHH:MM")
     listing = reminder_commands.add_parser("list", help="a case's reminders and their state")
     listing.add_argument("--case", required=True, metavar="REF")
+
+    demo = commands.add_parser(
+        "demo", help="the bot with demo data and the Agents Playground together (Ctrl-C stops)"
+    )
+    demo.add_argument("--port", type=int, default=3978, help="the bot's port (default 3978)")
+    demo.add_argument(
+        "--playground-port", type=int, default=56150, help="the Playground's (default 56150)"
+    )
 
     package = commands.add_parser("teams-package", help="build the Teams app package (zip)")
     package.add_argument("--app-id", help="the bot's Microsoft App ID (default: MicrosoftAppId)")
@@ -206,6 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(settings.log_level)
         if args.command == "serve":
             _serve(settings, args.demo)
+        elif args.command == "demo":
+            return run_demo(settings.database_url, args.port, args.playground_port)
         elif args.command == "db":
             upgrade(settings.database_url)
             print("Database schema is up to date.")
@@ -232,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FieldErrors as error:
         print("marat: " + " ".join(error.errors.values()), file=sys.stderr)
         return 2
-    except (SettingsError, StartupError, MaratError, PackageError) as error:
+    except (SettingsError, StartupError, MaratError, PackageError, LaunchError) as error:
         print(f"marat: {error}", file=sys.stderr)
         return 2
     return 0

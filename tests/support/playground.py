@@ -18,8 +18,8 @@ that API directly, so the end-to-end tests need no browser:
 The message and submit endpoints return before the bot answers: take a :meth:`mark` before
 acting and wait on the websocket for what arrived after it.
 
-The second half of the module starts the bot (``marat serve --demo``) and the Playground as
-subprocesses on free loopback ports, waits for them to be ready and always stops them.
+``start_stack`` starts the bot (``marat serve --demo``) and the Playground on free loopback
+ports with the product's own launcher (bot/ops/launcher.py, which `marat demo` uses too).
 """
 
 from __future__ import annotations
@@ -27,16 +27,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import re
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,14 +37,17 @@ from typing import Any, Self
 
 import aiohttp
 
+from bot.ops.launcher import (
+    LaunchError,
+    ProcessExited,
+    Stack,
+    playground_executable,
+)
+from bot.ops.launcher import start_stack as launch
+
 JSON = dict[str, Any]
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
-PLAYGROUND_PACKAGE = "@microsoft/m365agentsplayground"
-PLAYGROUND_VERSION = "0.2.28"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-E2E_DIR = PROJECT_ROOT / "tests" / "e2e"  # where npm ci installs the Playground
-INSTALL_HINT = "run `npm ci --prefix tests/e2e` from the project root (needs Node.js 20+ and npm)"
 DEFAULT_TIMEOUT = 10.0
 REFERENCE = re.compile(r"MARAT-\d{4}-\d{4}")
 
@@ -421,250 +416,7 @@ class PlaygroundClient:
 # ---------------------------------------------------------------------------------------------
 
 
-class E2ESetupError(Exception):
-    """The end-to-end environment is not usable; the message says what to do."""
-
-
-class ProcessExited(E2ESetupError):
-    """A process ended before it was ready (for example: its free port was taken meanwhile)."""
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1 (bind to port 0 and let the kernel choose)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def tail(path: Path, lines: int = 40) -> str:
-    """The last ``lines`` lines of a log file ("" if it does not exist)."""
-    try:
-        content = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(content.splitlines()[-lines:])
-
-
-class ManagedProcess:
-    """A subprocess in its own process group, its output captured to a log file."""
-
-    def __init__(
-        self,
-        name: str,
-        argv: Sequence[str],
-        log_path: Path,
-        cwd: Path,
-        env: Mapping[str, str],
-    ) -> None:
-        self.name = name
-        self.argv = list(argv)
-        self.log_path = log_path
-        self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            self.argv,
-            cwd=cwd,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: stop() ends its children too
-        )
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def exited(self) -> int | None:
-        """The exit code, or None while it runs."""
-        return self.process.poll()
-
-    def tail(self, lines: int = 40) -> str:
-        return tail(self.log_path, lines)
-
-    def stop(self, grace: float = 5.0) -> None:
-        """SIGTERM the process group, then SIGKILL it if it is still there after ``grace``."""
-        try:
-            if self.process.poll() is None:
-                self._signal(signal.SIGTERM)
-                try:
-                    self.process.wait(grace)
-                except subprocess.TimeoutExpired:
-                    self._signal(signal.SIGKILL)
-                    self.process.wait(grace)
-            # Children left behind in the group (the process itself has exited).
-            self._signal(signal.SIGKILL)
-        finally:
-            self._log.close()
-
-    def _signal(self, sig: signal.Signals) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, sig)
-
-
-_LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
-
-
-def _http_ready(url: str, expect: Callable[[int, str], bool]) -> bool:
-    try:
-        with _LOCAL.open(url, timeout=1) as response:
-            return expect(response.status, response.read().decode("utf-8", "replace"))
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
-
-
-def wait_ready(
-    processes: Mapping[ManagedProcess, str],
-    expect: Mapping[ManagedProcess, Callable[[int, str], bool]],
-    timeout: float = 30.0,
-    poll: float = 0.05,
-) -> None:
-    """Poll each process's readiness URL until all answer as expected (bounded by ``timeout``).
-
-    Raises :class:`E2ESetupError` with the log tail if a process exits or the time runs out.
-    """
-    pending = dict(processes)
-    deadline = time.monotonic() + timeout
-    while pending:
-        for proc, url in list(pending.items()):
-            code = proc.exited()
-            if code is not None:
-                raise ProcessExited(
-                    f"{proc.name} exited with code {code} before it was ready "
-                    f"({' '.join(proc.argv)}). Log tail:\n{proc.tail()}"
-                )
-            if _http_ready(url, expect[proc]):
-                del pending[proc]
-        if not pending:
-            return
-        if time.monotonic() > deadline:
-            names = ", ".join(f"{p.name} ({u})" for p, u in pending.items())
-            logs = "\n".join(f"--- {p.name} ---\n{p.tail()}" for p in pending)
-            raise E2ESetupError(f"not ready after {timeout:.0f} s: {names}\n{logs}")
-        time.sleep(poll)
-
-
-def playground_executable() -> Path:
-    """The pinned Playground CLI under tests/e2e/node_modules; fails with the install command."""
-    if shutil.which("node") is None:
-        raise E2ESetupError(
-            f"Node.js (`node`) is not on PATH: install Node.js 20+, then {INSTALL_HINT}."
-        )
-    executable = E2E_DIR / "node_modules" / ".bin" / "agentsplayground"
-    manifest = E2E_DIR / "node_modules" / PLAYGROUND_PACKAGE / "package.json"
-    if not executable.exists() or not manifest.exists():
-        raise E2ESetupError(f"The Agents Playground is not installed: {INSTALL_HINT}.")
-    version = json.loads(manifest.read_text(encoding="utf-8")).get("version")
-    if version != PLAYGROUND_VERSION:
-        raise E2ESetupError(
-            f"{PLAYGROUND_PACKAGE} {version} is installed but the tests need "
-            f"{PLAYGROUND_VERSION} (its API is private): {INSTALL_HINT}."
-        )
-    return executable
-
-
-def _clean_env() -> dict[str, str]:
-    """The inherited environment without settings that would change the bot or its auth."""
-    prefixes = ("MARAT_", "MICROSOFTAPP", "MICROSOFT_APP")
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.upper().startswith(prefixes) and key.upper() != "DATABASE_URL"
-    }
-    # Bot <-> Playground traffic is loopback only: keep it away from any configured proxy.
-    for key in ("NO_PROXY", "no_proxy"):
-        env[key] = ",".join(filter(None, ["127.0.0.1", "localhost", env.get(key)]))
-    return env
-
-
-@dataclass
-class BotProcess:
-    process: ManagedProcess
-    url: str
-
-    @property
-    def messages_url(self) -> str:
-        return f"{self.url}/api/messages"
-
-
-def start_bot(workdir: Path) -> BotProcess:
-    """``marat serve --demo`` on a free port with a fresh SQLite file in ``workdir``.
-
-    No app id (anonymous, loopback only). The working directory is ``workdir`` so that a
-    developer's ``.env`` in the project root is not read.
-    """
-    port = free_port()
-    env = _clean_env()
-    env["DATABASE_URL"] = f"sqlite:///{workdir / 'marat.sqlite3'}"
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
-    env["PYTHONUNBUFFERED"] = "1"
-    argv = [sys.executable, "-m", "bot.ops.cli", "serve", "--demo", "--host", "127.0.0.1"]
-    argv += ["--port", str(port)]
-    proc = ManagedProcess("bot", argv, workdir / "bot.log", workdir, env)
-    return BotProcess(proc, f"http://127.0.0.1:{port}")
-
-
-@dataclass
-class PlaygroundProcess:
-    process: ManagedProcess
-    url: str
-
-
-def start_playground(workdir: Path, bot_messages_url: str) -> PlaygroundProcess:
-    """The Agents Playground on a free port, pointed at the bot; no browser, no telemetry.
-
-    The Playground tries to open a browser with ``xdg-open`` after it starts listening and
-    crashes when there is none, so a no-op ``xdg-open`` goes first on its PATH.
-    """
-    executable = playground_executable()
-    stub_dir = workdir / "bin"
-    stub_dir.mkdir(exist_ok=True)
-    stub = stub_dir / "xdg-open"
-    stub.write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
-    stub.chmod(0o755)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = _clean_env()
-    env["PATH"] = os.pathsep.join([str(stub_dir), env.get("PATH", "")])
-    env["BROWSER"] = str(stub)
-    argv = [str(executable), "-e", bot_messages_url, "-c", "msteams", "--dt"]
-    argv += ["-p", str(port), "--su", f"{url}/_connector"]
-    run_dir = workdir / "playground"
-    run_dir.mkdir(exist_ok=True)  # it writes devTools/ logs into its working directory
-    proc = ManagedProcess("playground", argv, workdir / "playground.log", run_dir, env)
-    return PlaygroundProcess(proc, url)
-
-
-@dataclass
-class Stack:
-    """The running bot and Playground."""
-
-    bot: BotProcess
-    playground: PlaygroundProcess
-    workdir: Path
-
-    @property
-    def processes(self) -> list[ManagedProcess]:
-        return [self.bot.process, self.playground.process]
-
-    @property
-    def playground_devtools_log(self) -> Path:
-        """The Playground's own detailed log (it writes devTools/ into its working directory)."""
-        return self.workdir / "playground" / "devTools" / "m365agentsplayground.log"
-
-    def logs(self, lines: int = 40) -> str:
-        """The tail of each process's output and of the Playground's log, for failure reports."""
-        parts = [f"--- {p.name} ({p.log_path}) ---\n{p.tail(lines)}" for p in self.processes]
-        devtools = tail(self.playground_devtools_log, lines)
-        clipped = "\n".join(line[:300] for line in devtools.splitlines())
-        parts.append(f"--- playground devTools ({self.playground_devtools_log}) ---\n{clipped}")
-        return "\n".join(parts)
-
-    def stop(self) -> None:
-        """Bot first: its graceful shutdown may still be finishing a turn that calls the
-        Playground's connector (a card update is acknowledged on the websocket before the
-        bot has read the HTTP answer), so the Playground must outlive it."""
-        for proc in self.processes:
-            proc.stop()
+E2ESetupError = LaunchError  # the end-to-end environment is not usable; the message says why
 
 
 def start_stack(workdir: Path, timeout: float = 30.0, attempts: int = 3) -> Stack:
@@ -676,33 +428,9 @@ def start_stack(workdir: Path, timeout: float = 30.0, attempts: int = 3) -> Stac
     playground_executable()  # fail before starting anything if the Playground is missing
     for attempt in range(1, attempts + 1):
         rundir = workdir if attempt == 1 else workdir / f"retry-{attempt}"
-        rundir.mkdir(parents=True, exist_ok=True)
         try:
-            return _start_once(rundir, timeout)
+            return launch(rundir, timeout=timeout)
         except ProcessExited:
             if attempt == attempts:
                 raise
     raise AssertionError("unreachable")
-
-
-def _start_once(workdir: Path, timeout: float) -> Stack:
-    bot = start_bot(workdir)
-    try:
-        playground = start_playground(workdir, bot.messages_url)
-    except BaseException:
-        bot.process.stop()
-        raise
-    stack = Stack(bot, playground, workdir)
-    try:
-        wait_ready(
-            {bot.process: f"{bot.url}/readyz", playground.process: f"{playground.url}/_debug/ping"},
-            {
-                bot.process: lambda status, _body: status == 200,
-                playground.process: lambda status, body: status == 200 and "pong" in body,
-            },
-            timeout=timeout,
-        )
-    except BaseException:
-        stack.stop()
-        raise
-    return stack

@@ -316,7 +316,7 @@ async def test_with_no_perpetrator_focused_action_only_an_explicit_confirmation_
     assert "Please confirm: no action addresses the person causing harm." in shown
     assert "Perpetrator risk must be considered explicitly" in shown
     confirm = button(asked, AGREE)
-    assert confirm["title"] == "Agree without a perpetrator-focused action"
+    assert confirm["title"] == "Confirm and agree"
     assert confirm["data"]["confirm"] == "no_perpetrator_action"
     assert (await plans.case_state(reference))[0] == "referred"
     assert not any(a.agreed for a in (await plans.actions(reference)).values())
