@@ -64,7 +64,7 @@ async def test_the_readme_walkthrough_in_the_playground_page(stack: Stack) -> No
         await page.pick(request, "Yes, we hold information")
         await page.fill(request, "What your agency holds", RETURNED)
         await page.press(request, "Send answer")
-        answered = await page.wait_card(f"You answered for Police on")
+        answered = await page.wait_card("You answered for Police on")
         assert reference in await answered.inner_text()
         await page.shot("information-answered", answered)
 
