@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
+
 from tests.support.builders import COORDINATOR, HOUSING_CONTACT, POLICE_CONTACT, referral_inputs
 from tests.support.turns import TurnHarness, card_text
 
@@ -184,3 +186,36 @@ async def test_detail_asked_for_in_a_channel_goes_to_the_askers_1_1_chat(
         ).all()
     assert [recipient for recipient, _ in rows] == [COORDINATOR]
     assert reference in rows[0][1] and "MARAC conference Thu 14 Jan 2027" in rows[0][1]
+
+
+async def test_a_card_button_pressed_in_a_channel_also_sends_its_detail_privately(
+    harness: TurnHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A verb's reply honours ``Reply.private`` like a typed command: in a channel the card
+    of detail goes to the asker's 1:1 chat (here through a verb whose dialog answers as
+    `/agenda` does), whether the button was Action.Execute or Action.Submit."""
+    from sqlalchemy import func, select
+
+    from bot.teams import handler
+    from dialogs.base import Dependencies, Reply, TurnInfo, detail_reply
+    from storage.models import OutboxRow
+
+    async def detail(deps: Dependencies, turn: TurnInfo, _data: object) -> Reply:
+        card = {"type": "AdaptiveCard", "fallbackText": "A MARAT card."}
+        return detail_reply(turn, card, "1 case.")
+
+    async def queued_privately() -> int:
+        async with harness.runtime.database.engine.connect() as connection:
+            count = await connection.scalar(
+                select(func.count()).select_from(OutboxRow).where(OutboxRow.key.like("private:%"))
+            )
+        return int(count or 0)
+
+    monkeypatch.setitem(handler.VERBS, "test.detail", detail)
+    channel = harness.chat(conversation_type="channel")
+    body = await channel.execute("test.detail", {"token": "unused"})
+    assert "sending the details to your 1:1 chat" in card_text(body.value)
+    assert await queued_privately() == 1
+    replies = await channel.submit({"verb": "test.detail", "token": "unused"})
+    assert "sending the details" in replies[0].text and not any(r.attachments for r in replies)
+    assert await queued_privately() == 2
