@@ -189,3 +189,32 @@ def input_choice(
         element["isRequired"] = True
         element["errorMessage"] = f"Please choose {label.lower()}."
     return element
+
+
+def input_toggle(id_: str, label: str, title: str, value_on: str, value: str = "") -> Element:
+    """An Input.Toggle (a checkbox): ``value_on`` when ticked, "" when not."""
+    return {
+        "type": "Input.Toggle",
+        "id": id_,
+        "label": label,
+        "title": title,
+        "valueOn": value_on,
+        "valueOff": "",
+        "value": value if value == value_on else "",
+    }
+
+
+def show_card(title: str, body: Sequence[Element], actions: Sequence[Element]) -> Element:
+    """A button that opens a form in place (Action.ShowCard, in an ActionSet of the body): its
+    buttons gather only its own inputs and the card's, so several such forms may reuse the
+    contract's input ids."""
+    return {
+        "type": "ActionSet",
+        "actions": [
+            {
+                "type": "Action.ShowCard",
+                "title": title,
+                "card": {"type": "AdaptiveCard", "body": list(body), "actions": list(actions)},
+            }
+        ],
+    }

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 
 from bot.domain.calendar import WorkingDayCalendar
 from bot.domain.cases import CaseView
+from bot.domain.clock import LONDON
 from bot.domain.directory import Agency
 from bot.domain.referral import (
     CONSENT,
@@ -18,9 +19,11 @@ from bot.domain.referral import (
     ETHNICITIES,
     GENDERS,
     MAX_CHILDREN,
+    RECEIVED_CONFIRMED,
     RELATIONSHIPS,
     YES_NO_UNKNOWN,
 )
+from bot.domain.wording import plural
 from cards.common import (
     Card,
     Element,
@@ -33,6 +36,7 @@ from cards.common import (
     input_date,
     input_number,
     input_text,
+    input_toggle,
     text,
     with_error,
 )
@@ -76,7 +80,9 @@ def referral_card(
     get = v.get
     criteria = {c.value: label for c, label in CRITERIA_LABELS.items()}
     body: list[Element] = [heading("New MARAC referral")]
-    general = [message for key, message in errs.items() if key not in INPUT_IDS]
+    general = [
+        message for key, message in errs.items() if key not in (*INPUT_IDS, RECEIVED_CONFIRMED)
+    ]
     body.extend(text(message, attention=True) for message in general)
     if len(general) < len(errs):
         body.append(
@@ -207,6 +213,23 @@ def referral_card(
         body.append(text(title, bold=True, spacing="Large"))
         for element in inputs:
             body.extend(with_error(element, errs))
+            if element["id"] == "received_date" and (
+                RECEIVED_CONFIRMED in errs or get(RECEIVED_CONFIRMED)
+            ):
+                # An old received date is confirmed by ticking a box that names that date.
+                received = get("received_date", "")
+                body.extend(
+                    with_error(
+                        input_toggle(
+                            RECEIVED_CONFIRMED,
+                            "Confirm the received date",
+                            f"Yes, it was received on {received}",
+                            received,
+                            get(RECEIVED_CONFIRMED, ""),
+                        ),
+                        errs,
+                    )
+                )
     return envelope(
         body, [execute("Submit referral", VERB, {"token": token}, "positive")], FALLBACK
     )
@@ -247,11 +270,23 @@ def referral_done_card(case: CaseView, calendar: WorkingDayCalendar) -> Card:
             )
         )
     if listing.breach:
-        if listing.meeting_date is None:
+        if (
+            listing.meeting_date is None
+            and d.conference_target < case.created_at.astimezone(LONDON).date()
+        ):
+            body.append(
+                text(
+                    f"The day-14 target, {day(d.conference_target)}, had passed before the "
+                    "referral was recorded, and no conference has a free place yet: add one "
+                    "with meeting add YYYY-MM-DD.",
+                    attention=True,
+                )
+            )
+        elif listing.meeting_date is None:
             body.append(
                 text(
                     f"No conference with capacity exists yet. The target of "
-                    f"{day(listing.target)} will be missed unless one is added "
+                    f"{day(d.conference_target)} will be missed unless one is added "
                     "(meeting add).",
                     attention=True,
                 )
@@ -259,14 +294,18 @@ def referral_done_card(case: CaseView, calendar: WorkingDayCalendar) -> Card:
         else:
             body.append(
                 text(
-                    f"No conference with capacity on or before {day(listing.target)}: "
-                    f"the day-14 target is breached. Listed at the earliest possible "
+                    f"No conference with capacity on or before {day(d.conference_target)}: "
+                    f"the day-14 target is missed. Listed at the earliest possible "
                     f"conference, {day(listing.meeting_date)}.",
                     attention=True,
                 )
             )
     body.append(
-        text(f"Information requests are open for {len(case.agencies)} agencies.", subtle=True)
+        text(
+            "Information requests are open for "
+            f"{plural(len(case.agencies), 'agency', 'agencies')}.",
+            subtle=True,
+        )
     )
     return envelope(body, fallback_text="A MARAT referral was recorded.")
 

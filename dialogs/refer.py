@@ -53,5 +53,8 @@ async def submit(deps: Dependencies, turn: TurnInfo, data: Mapping[str, object])
         card = referral_card(token, form.agencies, form.today.isoformat(), values, outcome.errors)
         return Reply(card=card, replace=True)
     if isinstance(outcome, ReferralAlreadyRecorded):
+        # A second click gets the same card as the first: the case and its dates.
+        if outcome.case is not None:
+            return Reply(card=referral_done_card(outcome.case, deps.calendar), replace=True)
         return Reply(card=already_submitted_card(outcome.reference or None), replace=True)
     return Reply(card=referral_done_card(outcome.case, deps.calendar), replace=True)

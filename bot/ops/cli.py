@@ -14,11 +14,13 @@ from pathlib import Path
 from bot.domain.clock import LONDON
 from bot.domain.directory import parse_directory_csv
 from bot.domain.errors import FieldErrors, MaratError
-from bot.domain.wording import day
+from bot.domain.referral import criteria_text
+from bot.domain.wording import day, moment, plural
 from bot.logs import configure_logging
 from bot.ops.demo import seed_demo
+from bot.ops.pack_markdown import pack_markdown
 from bot.ops.teams_package import PackageError, PackageOptions, build_package
-from bot.services.reminders import preview
+from bot.services.reminders import PreviewLine, case_reminders, preview
 from bot.settings import Settings, SettingsError, load_settings
 from bot.teams.app import Runtime, StartupError, build_runtime, serve
 from dialogs.base import Dependencies
@@ -54,6 +56,16 @@ def _parser() -> argparse.ArgumentParser:
     add = meeting_commands.add_parser("add", help="add a conference date")
     add.add_argument("date", type=date.fromisoformat, help="YYYY-MM-DD")
     add.add_argument("--capacity", type=int, help="cases it can take (default 18)")
+    agenda = commands.add_parser(
+        "agenda", help="a conference's agenda, or with --pack its conference pack (offline copy)"
+    )
+    agenda.add_argument("date", type=_iso_date, help="YYYY-MM-DD: the conference's date")
+    agenda.add_argument(
+        "--pack",
+        action="store_true",
+        help="the whole pack: per case the summary, returns, discussion and outstanding actions",
+    )
+    agenda.add_argument("--format", choices=["md"], default="md", help="output format (md)")
     reminders = commands.add_parser("reminders", help="reminders and escalations")
     reminder_commands = reminders.add_subparsers(dest="reminders_command", required=True)
     preview = reminder_commands.add_parser(
@@ -75,6 +87,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected YYYY-MM-DD") from None
+
+
 def _london_minute(value: str) -> datetime:
     try:
         local = datetime.strptime(value, "%Y-%m-%dT%H:%M")
@@ -83,14 +102,14 @@ def _london_minute(value: str) -> datetime:
     return local.replace(tzinfo=LONDON).astimezone(UTC)
 
 
-def _local(moment: datetime) -> str:
-    return moment.astimezone(LONDON).strftime("%a %d %b %Y %H:%M")
+def _recipients(line: PreviewLine) -> str:
+    return f" to [{line.to}]" if line.to else ""
 
 
 def _reminders_preview(settings: Settings, at: datetime) -> str:
     async def run(runtime: Runtime) -> str:
         allowed, lines = await preview(runtime.sweep, at)
-        head = f"At {_local(at)} (Europe/London):"
+        head = f"At {moment(at)} (Europe/London):"
         if not allowed:
             head += (
                 " nothing is sent at this time (only 08:00-18:00 on working days); "
@@ -98,9 +117,8 @@ def _reminders_preview(settings: Settings, at: datetime) -> str:
             )
         rows = [head]
         rows += [
-            f"  {_local(line.due_at)}  {line.kind.value:<20} {line.case_reference or '-':<16} "
-            f"{line.verdict}"
-            + (f" to {line.recipients} ({line.summary})" if line.verdict == "send" else "")
+            f"  {moment(line.due_at)}  {line.kind.value:<20} {line.case_reference or '-':<16} "
+            f"{line.verdict}{_recipients(line)} because {line.why}"
             for line in lines
         ]
         if not lines:
@@ -112,15 +130,31 @@ def _reminders_preview(settings: Settings, at: datetime) -> str:
 
 def _reminders_list(settings: Settings, reference: str) -> str:
     async def run(runtime: Runtime) -> str:
-        async with runtime.context.units() as uow:
-            case = await uow.cases.by_reference(reference)
-            if case is None:
-                raise StartupError(f"No case {reference.upper()}.")
-            items = await uow.reminders.for_case(case.id)
-        rows = [f"Reminders of {case.reference}:"]
+        found, lines = await case_reminders(runtime.sweep, reference)
+        rows = [f"Reminders of {found}:"]
         rows += [
-            f"  {_local(i.due_at)}  {i.kind.value:<20} {i.state.value:<10} {i.outcome or ''}"
-            for i in items
+            f"  {moment(line.due_at)}  {line.kind.value:<20} {line.verdict:<10}"
+            f"{_recipients(line)} because {line.why}"
+            for line in lines
+        ]
+        return "\n".join(rows)
+
+    return _with_runtime(settings, run)
+
+
+def _agenda(settings: Settings, when: date, full: bool) -> str:
+    async def run(runtime: Runtime) -> str:
+        ctx = runtime.context
+        pack = await runtime.deps.packs.export(when, "pack.export" if full else "agenda.export")
+        if full:
+            return pack_markdown(pack, ctx.calendar, ctx.today()).rstrip("\n")
+        rows = [f"# MARAC conference {day(pack.meeting.date)}", ""]
+        rows.append(f"{plural(len(pack.cases), 'case')}, in agenda order:")
+        rows += [
+            f"{n}. {e.case.reference} ({e.section}): {e.case.referral.victim_initials}, "
+            f"{criteria_text(e.case.referral.criteria, e.case.referral.dash_score)}, "
+            f"returns {e.case.returns_in}/{e.case.returns_due}"
+            for n, e in enumerate(pack.cases, 1)
         ]
         return "\n".join(rows)
 
@@ -213,6 +247,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(_import_directory(settings, args.file))
         elif args.command == "meetings":
             print(_add_meeting(settings, args.date, args.capacity))
+        elif args.command == "agenda":
+            print(_agenda(settings, args.date, args.pack))
         elif args.command == "reminders" and args.reminders_command == "preview":
             print(_reminders_preview(settings, args.at))
         elif args.command == "reminders":

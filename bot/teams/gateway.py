@@ -74,6 +74,17 @@ def invoke_card_response(card: Card) -> InvokeResponse:
     )
 
 
+def invoke_text_response(message: str) -> InvokeResponse:
+    """Universal Actions answer that leaves the clicked card as it is and shows ``message``
+    (the answer came as new messages, e.g. a conference pack under its agenda)."""
+    return InvokeResponse(
+        status=200,
+        body=AdaptiveCardInvokeResponse(
+            status_code=200, type="application/vnd.microsoft.activity.message", value=message
+        ),
+    )
+
+
 def invoke_message_response(message: str) -> InvokeResponse:
     """Universal Actions answer with a short message card (used for refusals and errors)."""
     return invoke_card_response(message_card(message))
