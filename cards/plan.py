@@ -17,7 +17,6 @@ from datetime import date
 from bot.domain.actions import STATUS_LABELS, Action, Amendment
 from bot.domain.directory import Agency
 from bot.domain.hearing import OUTSIDE, OUTSIDE_REASON
-from bot.domain.wording import plural
 from cards.case import amendment_text
 from cards.common import (
     Card,
@@ -310,9 +309,8 @@ def plan_agreed_card(
     body: list[Element] = [
         heading(f"Plan agreed · {reference}"),
         text(
-            f"{said} Each agency's contacts have been sent their actions "
-            f"({plural(len(actions), 'action')}); the case is now monitored. Type plan "
-            f"{reference} to amend it between conferences."
+            f"{said} Each agency's contacts have been sent their actions; the case is now "
+            f"monitored. Type plan {reference} to amend it between conferences."
         ),
         facts(
             [

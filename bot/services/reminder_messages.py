@@ -214,7 +214,7 @@ class ReminderMessages:
         target = case.deadlines.conference_target
         listed = case.listing.meeting_date
         where = (
-            f"It is listed at the conference of {day(listed)}, after the target"
+            f"It is listed at {day(listed)}, after the target"
             if listed
             else "It is not listed at any conference"
         )

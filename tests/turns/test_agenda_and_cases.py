@@ -136,7 +136,7 @@ async def test_in_a_channel_only_counts_and_references_are_shown(harness: TurnHa
         assert "1:1 chat" in text
         assert "Jane" not in text and "JT" not in text and "Testcase" not in text
     agenda = (await channel.say("agenda", mention_bot=True))[0].text
-    assert f"1 cases (1 with children). References: {reference}." in agenda
+    assert f"1 case (1 with children). References: {reference}." in agenda
 
 
 async def test_every_read_of_case_data_is_audited(harness: TurnHarness) -> None:
