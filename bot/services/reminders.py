@@ -145,6 +145,18 @@ class ReminderSweep:
 
 
 EXPIRED = "expired before it could be sent"
+PURPOSE = {
+    ReminderKind.INFO_DUE: "an agency's information return was due and not in",
+    ReminderKind.INFO_MISSING: "information returns were missing after the due date",
+    ReminderKind.DISCUSSION: "the case discussion was due and not recorded",
+    ReminderKind.CONFERENCE_BEFORE: "the conference was two working days away",
+    ReminderKind.CONFERENCE_DAY: "the conference was that day",
+    ReminderKind.NO_CONFERENCE: "no conference had a free place by the day-14 target",
+    ReminderKind.ACTION_BEFORE: "the action was due the next working day",
+    ReminderKind.ACTION_DUE: "the action was due that day",
+    ReminderKind.ACTION_OVERDUE: "the action was overdue",
+    ReminderKind.ACTION_ESCALATION: "the action was 3 working days overdue",
+}
 
 
 @dataclass(frozen=True)
@@ -209,7 +221,7 @@ async def _stored(
         recipients = await uow.outbox.recipients(f"reminder:{item.key}:")
         people = [await uow.directory.person(aad) for aad in recipients]
         to = ", ".join(p.name if p else "a former contact" for p in people) or "nobody"
-        return PreviewLine(item.due_at, item.kind, reference, state, to, "it was due")
+        return PreviewLine(item.due_at, item.kind, reference, state, to, PURPOSE[item.kind])
     if item.state is ReminderState.CANCELLED:
         why = item.outcome or "no longer relevant"
         return PreviewLine(item.due_at, item.kind, reference, state, "", why)
