@@ -43,12 +43,12 @@ from bot.domain.referral import RECEIVED_CONFIRMED, parse_referral
 from cards.action import action_card, actions_card
 from cards.agenda import agenda_card
 from cards.case import case_card, cases_card, meetings_card
-from cards.pack import pack_case_card, pack_summary_card
 from cards.common import message_card
 from cards.directory import agencies_card
 from cards.discussion import discussion_card, discussion_recorded_card
 from cards.help import help_card
 from cards.information_request import answered_card, closed_card, information_request_card
+from cards.pack import pack_case_card, pack_summary_card
 from cards.plan import plan_agreed_card, plan_card
 from cards.referral import already_submitted_card, referral_card, referral_done_card
 from tests.support.builders import COORDINATOR, POLICE_CONTACT, referral_inputs

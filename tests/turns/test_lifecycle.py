@@ -225,7 +225,9 @@ async def test_a_withdrawn_case_cannot_change_and_the_message_says_why(world: Pl
     assert await say(world, f"withdraw {reference} Again.") == [refusal]
     card = await world.plan(reference)
     back = await world.add(card, **POLICE_ACTION)
-    assert card_text(back) == f"{reference} is withdrawn, so this card needs nothing more. Thank you."
+    assert (
+        card_text(back) == f"{reference} is withdrawn, so this card needs nothing more. Thank you."
+    )
     assert [t.to_state for t in await world.transitions(reference)] == ["referred", "withdrawn"]
     assert card_text(await case_card(world, reference)).startswith(f"{reference} · withdrawn")
 
@@ -268,7 +270,10 @@ async def test_close_is_refused_while_actions_are_open_unless_a_reason_is_given(
 
     card = await case_card(world, reference)
     assert card_text(card).startswith(f"{reference} · closed")
-    assert timeline_of(card)[-1] == ("Mon 1 Feb 2027 11:00", f"closed: {reason} · Casey Coordinator (coordinator)")
+    assert timeline_of(card)[-1] == (
+        "Mon 1 Feb 2027 11:00",
+        f"closed: {reason} · Casey Coordinator (coordinator)",
+    )
 
 
 async def test_close_needs_no_reason_once_no_action_is_open(world: Plans) -> None:
@@ -315,7 +320,10 @@ async def test_defer_relists_the_case_at_the_next_conference(world: Plans) -> No
     card = await case_card(world, reference)
     assert card_text(card).startswith(f"{reference} · deferred")
     assert facts_of(card)["Conference"] == "Thu 11 Feb 2027"
-    assert timeline_of(card)[-1] == ("Thu 14 Jan 2027 10:00", f"deferred: {REASON} · Casey Coordinator (coordinator)")
+    assert timeline_of(card)[-1] == (
+        "Thu 14 Jan 2027 10:00",
+        f"deferred: {REASON} · Casey Coordinator (coordinator)",
+    )
 
 
 async def test_review_relists_at_the_next_conference_with_capacity(world: Plans) -> None:
@@ -434,7 +442,10 @@ async def test_every_transition_is_audited_with_who_when_and_why(world: Plans) -
     assert timeline == [
         ("Mon 4 Jan 2027 10:00", "referred · Casey Coordinator (coordinator)"),
         ("Tue 12 Jan 2027 09:15", f"deferred: {REASON} · Casey Coordinator (coordinator)"),
-        ("Wed 13 Jan 2027 16:40", "withdrawn: Does not meet the threshold (synthetic). · Casey Coordinator (coordinator)"),
+        (
+            "Wed 13 Jan 2027 16:40",
+            "withdrawn: Does not meet the threshold (synthetic). · Casey Coordinator (coordinator)",
+        ),
     ]
 
 
