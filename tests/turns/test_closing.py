@@ -89,7 +89,7 @@ async def test_a_second_click_of_an_action_update_shows_the_same_card(
     assert "Last update" in facts_of(again)
 
 
-# -- closing ----------------------------------------------------------------------------------------
+# -- closing ---------------------------------------------------------------------------------
 
 
 async def test_closing_closes_every_card_token_and_reminder_of_the_case_at_once(
