@@ -63,6 +63,9 @@ INPUT_IDS = (
     "consent",
     "consent_reason",
 )
+# Not in the wire contract's list, added by this card when an old received date needs
+# confirming (the referral is refused without it).
+CONFIRM_IDS = (RECEIVED_CONFIRMED,)
 FALLBACK = "A MARAT referral form is ready."
 
 
