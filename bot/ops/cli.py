@@ -205,9 +205,10 @@ def _import_directory(settings: Settings, path: Path) -> str:
     async def apply(deps: Dependencies) -> str:
         s = await deps.directory.import_directory(rows)
         return (
-            f"Imported {len(rows)} rows: {s.agencies_created} new agencies, "
+            f"Imported {plural(len(rows), 'row')}: "
+            f"{plural(s.agencies_created, 'new agency', 'new agencies')}, "
             f"{s.people_created} new people, {s.people_updated} updated, "
-            f"{s.memberships_added} new agency contacts."
+            f"{plural(s.memberships_added, 'new agency contact')}."
         )
 
     return _with_deps(settings, apply)
@@ -217,8 +218,8 @@ def _add_meeting(settings: Settings, when: date, capacity: int | None) -> str:
     async def add(deps: Dependencies) -> str:
         added = await deps.conferences.add_meeting(None, when, capacity)
         text = (
-            f"Conference {day(added.meeting.date)} saved with {added.meeting.capacity} "
-            f"places ({added.meeting.listed} taken)."
+            f"Conference {day(added.meeting.date)} saved with "
+            f"{plural(added.meeting.capacity, 'place')} ({added.meeting.listed} taken)."
         )
         if added.newly_listed:
             text += f" Listed waiting cases: {', '.join(added.newly_listed)}."

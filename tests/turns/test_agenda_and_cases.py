@@ -120,7 +120,7 @@ async def test_cases_lists_breaches_first(harness: TurnHarness) -> None:
 async def test_a_new_conference_lists_the_cases_that_were_waiting(harness: TurnHarness) -> None:
     reference = await refer(harness)
     replies = await harness.chat().say("meeting add 2027-01-14")
-    assert f"1 waiting cases are now listed on it: {reference}" in replies[0].text
+    assert f"1 waiting case is now listed on it: {reference}" in replies[0].text
     shown = card_text(await harness.chat().card("agenda"))
     assert reference in shown
 
