@@ -145,6 +145,15 @@ class ReminderSweep:
 
 
 EXPIRED = "expired before it could be sent"
+# What the use cases store when they cancel reminders, as `reminders list` says it.
+CANCELLED_BY = {
+    "answered": "the agency answered",
+    "recorded": "the case discussion was recorded",
+    "done": "the action was done",
+    "not_possible": "the action was not possible",
+    "due date moved": "the action's due date moved",
+    "withdrawn": "the action was withdrawn",
+}
 PURPOSE = {
     ReminderKind.INFO_DUE: "an agency's information return was due and not in",
     ReminderKind.INFO_MISSING: "information returns were missing after the due date",
@@ -223,7 +232,7 @@ async def _stored(
         to = ", ".join(p.name if p else "a former contact" for p in people) or "nobody"
         return PreviewLine(item.due_at, item.kind, reference, state, to, PURPOSE[item.kind])
     if item.state is ReminderState.CANCELLED:
-        why = item.outcome or "no longer relevant"
+        why = CANCELLED_BY.get(item.outcome or "", item.outcome or "no longer relevant")
         return PreviewLine(item.due_at, item.kind, reference, state, "", why)
     if item.state is ReminderState.DROPPED:
         why = f"{EXPIRED} (missed while no sweep ran)"

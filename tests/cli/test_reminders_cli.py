@@ -256,7 +256,7 @@ async def test_list_shows_the_case_s_reminders_with_their_states_recipients_and_
         "Thu 7 Jan 2027 09:00",
     ]
     (cancelled,) = [row for row in rows[1:] if " cancelled " in row]
-    assert because(cancelled) == "answered"
+    assert because(cancelled) == "the agency answered"
     pending = [row for row in rows[1:] if " inforeq.reminder " in row and " pending " in row]
     assert sorted(sent_to(row) for row in pending) == [
         ("Housing", {"Harper Housing", "Casey Coordinator"}),
