@@ -169,11 +169,13 @@ def plan_card(
     focus: str | int | None = None,
     amendments: Sequence[Amendment] = (),
     people: Mapping[str, str] | None = None,
+    addable: bool = True,
 ) -> Card:
     """The action-plan card: agreed actions (each with its change/withdraw form), draft
     actions, the add form (with errors under its fields) and, while the plan is to be agreed,
     the Agree button (with the "agreed outside a conference" choice before the conference, or
-    the explicit confirmation when no action addresses the person causing harm)."""
+    the explicit confirmation when no action addresses the person causing harm). A closed
+    case's plan (``addable`` False) is shown without any form."""
     v = {k: str(val) for k, val in (values or {}).items() if val is not None}
     errs = dict(errors or {})
     amends = dict(amend_tokens or {})
@@ -218,7 +220,7 @@ def plan_card(
             )
         for action in drafts:
             body.append(_draft_row(action, names, remove_tokens[action.id]))
-    if focus in (None, "add"):
+    if addable and focus in (None, "add"):
         title = "Add an action" if agreeable else "Add an action to the agreed plan"
         add = execute("Add action", ADD, {"token": token})
         inputs = _add_inputs(agencies, v if focus == "add" or not forms_in_cards else {}, errs)

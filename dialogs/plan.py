@@ -42,6 +42,7 @@ def _card(
         focus=focus,
         amendments=view.amendments,
         people=view.people,
+        addable=view.case.state.is_open,
     )
     return Reply(card=card, replace=True)
 

@@ -222,6 +222,8 @@ class Amendments:
         """Every card of the action is updated in place to say what changed; the contacts of
         a newly given agency get the card (a contact of both keeps one, updated)."""
         now = self.ctx.now()
+        updater = await uow.directory.person(after.updated_by) if after.updated_by else None
+        updated_by = updater.name if updater else None
         old = {c.aad_object_id for c in await uow.directory.contacts_of(before.agency_key)}
         new = await uow.directory.contacts_of(after.agency_key)
         agency = names.get(after.agency_key, after.agency_key)
@@ -233,7 +235,7 @@ class Amendments:
                 action_key(before.id, former),
                 former,
                 self.cards.action(
-                    after, names.get(before.agency_key, before.agency_key), None, None, gone
+                    after, names.get(before.agency_key, before.agency_key), None, updated_by, gone
                 ),
                 now,
                 case.id,
@@ -254,7 +256,7 @@ class Amendments:
             token = (
                 None if after.status.is_closed else await ACTION_CARD.issue(uow, after.id, aad, now)
             )
-            card = self.cards.action(after, agency, token, None, f"{what}.")
+            card = self.cards.action(after, agency, token, updated_by, f"{what}.")
             key = action_key(after.id, aad)
             if await uow.outbox.status(key) is None:
                 await enqueue(uow, key, aad, card, now, case.id)

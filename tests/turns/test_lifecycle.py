@@ -44,7 +44,7 @@ from tests.support.plan_world import (
     timeline_of,
     told,
 )
-from tests.support.turns import TENANT, TurnHarness, card_text
+from tests.support.turns import TENANT, TurnHarness, card_text, inputs_of
 
 REASON = "Referrer has not briefed anyone yet (synthetic)."
 NOT_REDUCED = "Risk not reduced: a new incident on 25 Jan (synthetic)."
@@ -211,6 +211,7 @@ async def test_a_monitored_case_cannot_be_deferred_or_withdrawn(world: Plans) ->
 
 async def test_a_withdrawn_case_cannot_change_and_the_message_says_why(world: Plans) -> None:
     reference = await world.refer()
+    card = await world.plan(reference)  # opened before the withdrawal
 
     assert await say(world, f"withdraw {reference} Does not meet the threshold (synthetic).") == [
         f"{reference} is withdrawn."
@@ -223,11 +224,12 @@ async def test_a_withdrawn_case_cannot_change_and_the_message_says_why(world: Pl
     assert await say(world, f"defer {reference} {REASON}") == [refusal]
     assert await say(world, f"close {reference} Tidy up.") == [refusal]
     assert await say(world, f"withdraw {reference} Again.") == [refusal]
-    card = await world.plan(reference)
     back = await world.add(card, **POLICE_ACTION)
     assert (
         card_text(back) == f"{reference} is withdrawn, so this card needs nothing more. Thank you."
     )
+    fresh = await world.plan(reference)
+    assert inputs_of(fresh) == {} and not fresh.get("actions"), "nothing to fill in any more"
     assert [t.to_state for t in await world.transitions(reference)] == ["referred", "withdrawn"]
     assert card_text(await case_card(world, reference)).startswith(f"{reference} · withdrawn")
 
