@@ -142,10 +142,10 @@ def case_card(
         # The button sits right under its form, not at the foot of the whole card.
         body.extend([*form, {"type": "ActionSet", "actions": buttons}])
     if detail.actions:
-        open_count = sum(a.agreed and not a.status.is_closed for a in detail.actions)
-        body.append(
-            text(f"Actions ({plural(open_count, 'open action')})", bold=True, spacing="Large")
-        )
+        body.append(text("Actions", bold=True, spacing="Large"))
+        if case.state.is_open:
+            open_count = sum(a.agreed and not a.status.is_closed for a in detail.actions)
+            body.append(text(plural(open_count, "open action"), subtle=True, spacing="None"))
         for action in detail.actions:
             body.extend(_action_lines(detail, action))
     body.append(text("Information returns", bold=True, spacing="Large"))

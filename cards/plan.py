@@ -302,8 +302,8 @@ def plan_agreed_card(
     if outside_reason is not None:
         place = f" Its place at the conference of {day(released)} is released." if released else ""
         said = (
-            f"The plan was agreed outside a conference on {day(agreed_on)} ({outside_reason})."
-            f"{place}"
+            f"The plan was agreed outside a conference on {day(agreed_on)}: "
+            f"{outside_reason.rstrip('.')}.{place}"
         )
     else:
         at = f" at the conference of {day(conference)}" if conference else ""

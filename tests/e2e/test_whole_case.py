@@ -256,7 +256,7 @@ async def test_a_coordinator_runs_a_case_from_referral_to_closure(pg: Playground
     )
     assert f"Plan agreed · {reference}" in card_text(agreed), card_text(agreed)
     today_text = day(london_today())
-    assert f"agreed outside a conference on {today_text} ({EMERGENCY})" in card_text(agreed)
+    assert f"agreed outside a conference on {today_text}: {EMERGENCY}" in card_text(agreed)
     shown = facts_of(agreed)
     assert set(shown) == {first, second}, shown
     assert shown[first].startswith(f"{first_action} (by ")

@@ -95,7 +95,7 @@ async def test_agreed_outside_a_conference_is_heard_that_day_with_the_reason_and
     shown = card_text(agreed)
     assert f"Plan agreed · {reference}" in shown
     assert (
-        f"The plan was agreed outside a conference on Fri 8 Jan 2027 ({EMERGENCY}). Its place "
+        f"The plan was agreed outside a conference on Fri 8 Jan 2027: {EMERGENCY} Its place "
         "at the conference of Thu 14 Jan 2027 is released." in shown
     )
     assert "agreed at the conference" not in shown
@@ -150,6 +150,6 @@ async def test_a_case_waiting_for_a_conference_can_only_be_agreed_outside_one(
     agreed = await plans.click(
         COORDINATOR, button(back, AGREE), outside_conference="yes", outside_reason=EMERGENCY
     )
-    assert f"The plan was agreed outside a conference on Fri 26 Feb 2027 ({EMERGENCY})." in (
+    assert f"The plan was agreed outside a conference on Fri 26 Feb 2027: {EMERGENCY}" in (
         card_text(agreed)
     )

@@ -242,6 +242,8 @@ async def test_withdrawing_needs_a_reason_then_closes_the_cards_and_cancels_the_
         "Open actions (0)"
     )
     assert await plans.audit("plan.withdraw_action") == [(COORDINATOR, "coordinator", "ok")]
+    lines = texts_in_order(await plans.chat().card(f"case {agreed}"))
+    assert lines[lines.index("Actions") + 1] == "1 open action"
     (amendment,) = await plans.amendments(agreed)
     assert (amendment.kind, amendment.reason, amendment.by) == (
         AmendmentKind.WITHDRAWN,
