@@ -205,6 +205,24 @@ async def test_a_coordinator_runs_a_case_from_referral_to_closure(pg: Playground
     assert returns[first]["Information"] == RETURNED
     assert returns[second]["state"].startswith("awaited (due ")
 
+    # -- the agenda's "Conference pack" button: the pack arrives under the agenda ------------
+    k = pg.mark()
+    await pg.send_text("/agenda")
+    agenda_message, agenda = await pg.wait_card(
+        since=k, predicate=lambda c: card_text(c).startswith("MARAC conference ")
+    )
+    button = execute_action(agenda, "agenda.pack")
+    k = pg.mark()
+    response = await pg.execute(
+        agenda_message["messageId"], "agenda.pack", button["data"], button["title"]
+    )
+    assert response["type"] == "application/vnd.microsoft.activity.message", response
+    _, pack = await pg.wait_card(
+        since=k,
+        predicate=lambda c: reference in card_text(c) and "Information returns" in card_text(c),
+    )
+    assert returns_of(pack)[first]["Information"] == RETURNED
+
     # -- the plan: two actions (one perpetrator-focused), agreed -------------------------------
     k = pg.mark()
     await pg.send_text(f"/plan {reference}")
