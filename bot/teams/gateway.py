@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar
+from typing import Any
 
 from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -75,19 +75,19 @@ def invoke_card_response(card: Card) -> InvokeResponse:
     )
 
 
-class _MessageInvokeResponse(Model):  # type: ignore[misc]
+class _MessageInvokeResponse(Model):
     """The Universal Actions "message" answer. botbuilder's AdaptiveCardInvokeResponse types
     ``value`` as an object, so a text value fails to serialise (HTTP 500); this model types it
     as the string Teams expects."""
 
-    _attribute_map: ClassVar[dict[str, dict[str, str]]] = {
+    _attribute_map = {  # noqa: RUF012 - msrest reads this class attribute
         "status_code": {"key": "statusCode", "type": "int"},
         "type": {"key": "type", "type": "str"},
         "value": {"key": "value", "type": "str"},
     }
 
     def __init__(self, *, status_code: int, value: str) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.status_code = status_code
         self.type = "application/vnd.microsoft.activity.message"
         self.value = value
