@@ -8,7 +8,8 @@ from collections.abc import Mapping
 
 from bot.domain.errors import UsageError
 from bot.services.plan_view import PlanNeedsAttention, PlanView
-from cards.plan import AGREE_IDS, AMEND_IDS, INPUT_IDS, plan_agreed_card, plan_card
+from cards.plan import AGREE_IDS, AMEND_IDS, INPUT_IDS, plan_card
+from cards.plan_agreed import plan_agreed_card
 from dialogs.base import Dependencies, Reply, TurnInfo
 from dialogs.case import REFERENCE
 

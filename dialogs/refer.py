@@ -7,13 +7,8 @@ from collections.abc import Mapping
 
 from bot.domain.errors import MaratError
 from bot.services.referrals import ReferralAlreadyRecorded, ReferralInvalid
-from cards.referral import (
-    CONFIRM_IDS,
-    INPUT_IDS,
-    already_submitted_card,
-    referral_card,
-    referral_done_card,
-)
+from cards.referral import CONFIRM_IDS, INPUT_IDS, referral_card
+from cards.referral_recorded import already_submitted_card, referral_done_card
 from dialogs.base import Dependencies, Reply, TurnInfo
 
 log = logging.getLogger(__name__)

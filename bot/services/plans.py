@@ -168,15 +168,15 @@ class Plans:
                     f"{case.reference} is {case.state.value}: its plan is agreed already. "
                     f"Type plan {case.reference} to amend it."
                 )
-            problem = await self._problem(
+            where = await self._where(
                 uow, person, case, confirm_no_perpetrator_action, inputs or {}
             )
-            if isinstance(problem, PlanNeedsAttention):
+            if isinstance(where, PlanNeedsAttention):
                 await uow.commit()
-                return problem
+                return where
             now = ctx.now()
             drafts = {a.id for a in await uow.actions.for_case(case.id) if not a.agreed}
-            await self._hear(uow, person, case, problem)
+            await self._hear(uow, person, case, where)
             await uow.actions.agree(case.id, now)
             await uow.actions.bump_plan_version(case.id, version)
             await uow.tokens.claim(token, person.aad_object_id, now, AGREED)
@@ -193,7 +193,7 @@ class Plans:
         async with ctx.units() as uow:
             return await self._agreed(uow, case.id, tuple(agreed))
 
-    async def _problem(
+    async def _where(
         self,
         uow: UnitOfWork,
         person: Person,
@@ -201,7 +201,7 @@ class Plans:
         confirmed: bool,
         inputs: Mapping[str, object],
     ) -> Hearing | PlanNeedsAttention:
-        """Why the plan cannot be agreed yet, or where it is agreed."""
+        """Where the plan is agreed (its hearing), or why it cannot be agreed yet."""
         actions = await uow.actions.for_case(case.id)
         if not any(not a.agreed for a in actions):
             return PlanNeedsAttention(

@@ -49,8 +49,10 @@ from cards.discussion import discussion_card, discussion_recorded_card
 from cards.help import help_card
 from cards.information_request import answered_card, closed_card, information_request_card
 from cards.pack import pack_case_card, pack_summary_card
-from cards.plan import plan_agreed_card, plan_card
-from cards.referral import already_submitted_card, referral_card, referral_done_card
+from cards.plan import plan_card
+from cards.plan_agreed import plan_agreed_card
+from cards.referral import referral_card
+from cards.referral_recorded import already_submitted_card, referral_done_card
 from tests.support.builders import COORDINATOR, POLICE_CONTACT, referral_inputs
 
 Card = dict[str, Any]
