@@ -12,7 +12,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol
 
-from bot.domain.actions import Action, ActionDraft, ActionUpdate
+from bot.domain.actions import Action, ActionDraft, ActionUpdate, Amendment
 from bot.domain.cases import CaseView, Discussion, Meeting
 from bot.domain.deadlines import CaseDeadlines, ConferenceChoice, ConferenceSlot
 from bot.domain.delivery import ConnectorAnswer
@@ -121,6 +121,10 @@ class MeetingRepository(Protocol):
 
     async def by_date(self, day: date) -> Meeting | None:
         """The conference on that day, if any."""
+        ...
+
+    async def by_id(self, meeting_id: int) -> Meeting | None:
+        """The conference with this id, if it is still in the calendar."""
         ...
 
     async def next_on_or_after(self, day: date) -> Meeting | None:
@@ -260,8 +264,27 @@ class ActionRepository(Protocol):
         """Compare-and-set the plan version; False if someone changed it meanwhile."""
         ...
 
-    async def add(self, case_id: int, draft: ActionDraft, by: str, at: datetime) -> int:
-        """Add a draft action (its agency becomes involved in the case)."""
+    async def add(
+        self, case_id: int, draft: ActionDraft, by: str, at: datetime, agreed: bool = False
+    ) -> int:
+        """Add a draft action, or with ``agreed`` one agreed at once (an amendment of an agreed
+        plan); its agency becomes involved in the case."""
+        ...
+
+    async def change(self, action_id: int, due: date, agency_key: str) -> None:
+        """Move an agreed action's due date and/or give it to another (now involved) agency."""
+        ...
+
+    async def withdraw(self, action_id: int, reason: str, by: str, at: datetime) -> None:
+        """Close an agreed action as withdrawn, with the reason as its note."""
+        ...
+
+    async def record_amendment(self, case_id: int, amendment: Amendment) -> None:
+        """Record who amended an agreed action, when, how and why."""
+        ...
+
+    async def amendments(self, case_id: int) -> list[Amendment]:
+        """The amendments of a case's agreed actions, oldest first."""
         ...
 
     async def remove_draft(self, action_id: int) -> bool:
@@ -400,9 +423,19 @@ class ProactiveCards(Protocol):
         ...
 
     def action(
-        self, action: Action, agency_name: str, token: str | None, updated_by: str | None
+        self,
+        action: Action,
+        agency_name: str,
+        token: str | None,
+        updated_by: str | None,
+        notice: str | None = None,
     ) -> OutgoingMessage:
-        """An agency's action card (without a form once it is closed)."""
+        """An agency's action card (without a form once it is closed); ``notice`` says what
+        changed (an amendment, the case closed)."""
+        ...
+
+    def request_closed(self, reference: str, agency_name: str, why: str) -> OutgoingMessage:
+        """What replaces an unanswered information request once it needs no answer."""
         ...
 
     def discussion(
@@ -514,6 +547,10 @@ class Outbox(Protocol):
         """Per recipient, the worst delivery state of the case's cards to them."""
         ...
 
+    async def recipients(self, key_prefix: str) -> dict[str, str]:
+        """Recipient -> delivery state of the messages whose key starts with ``key_prefix``."""
+        ...
+
 
 @dataclass(frozen=True)
 class ReminderItem:
@@ -554,6 +591,14 @@ class ReminderRepository(Protocol):
         self, kinds: Sequence[ReminderKind], subject_id: int, reason: str, at: datetime
     ) -> int:
         """Cancel pending reminders that no longer apply; how many."""
+        ...
+
+    async def reschedule(self, plans: Sequence[ReminderPlan], at: datetime) -> int:
+        """Plan reminders again (reviving cancelled ones with the same key); how many."""
+        ...
+
+    async def cancel_case(self, case_id: int, reason: str, at: datetime) -> int:
+        """Cancel every pending reminder of a case; how many."""
         ...
 
     async def for_case(self, case_id: int) -> list[ReminderItem]:

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     )
     conference_capacity: int = Field(18, ge=1, le=100, validation_alias="MARAT_CONFERENCE_CAPACITY")
     send_time: time = Field(time(9, 0), validation_alias="MARAT_SEND_TIME")
+    received_max_age_days: int = Field(
+        28, ge=1, le=366, validation_alias="MARAT_RECEIVED_MAX_AGE_DAYS"
+    )
     case_prefix: str = Field(
         "MARAT", pattern=r"^[A-Z][A-Z0-9]{1,11}$", validation_alias="MARAT_CASE_PREFIX"
     )

@@ -7,10 +7,12 @@ from datetime import date
 from bot.domain.actions import STATUS_LABELS
 from bot.domain.calendar import WorkingDayCalendar
 from bot.domain.cases import Agenda, CaseView
-from bot.domain.referral import CRITERIA_LABELS
-from cards.common import Card, Element, day, envelope, heading, text
+from bot.domain.referral import criteria_text
+from bot.domain.wording import plural
+from cards.common import Card, Element, day, envelope, execute, heading, text
 
 FALLBACK = "A MARAT agenda is ready."
+PACK = "agenda.pack"
 
 
 def _case_rows(
@@ -22,7 +24,7 @@ def _case_rows(
     rows: list[Element] = []
     for case in cases:
         referral = case.referral
-        flags = [CRITERIA_LABELS[referral.criteria]]
+        flags = [criteria_text(referral.criteria, referral.dash_score)]
         if case.is_repeat:
             # Not the earlier reference: that case may not be this viewer's to know about.
             flags.append("REPEAT")
@@ -34,9 +36,10 @@ def _case_rows(
             flags.append("target missed")
         line = (
             f"**{case.reference}** · {referral.victim_initials} · "
-            f"{referral.children_count} child{'ren' if referral.children_count != 1 else ''} · "
+            f"{plural(referral.children_count, 'child', 'children')} · "
             f"working day {case.working_days_since_day_zero(calendar, today)} · "
-            f"target {day(case.listing.target)} · returns {case.returns_in}/{case.returns_due}"
+            f"target {day(case.deadlines.conference_target)} · "
+            f"returns {case.returns_in}/{case.returns_due}"
         )
         rows.append(
             {
@@ -50,14 +53,17 @@ def _case_rows(
 
 def agenda_card(agenda: Agenda, calendar: WorkingDayCalendar, today: date) -> Card:
     """SafeLives order: outstanding actions from earlier meetings, cases with children, adult-
-    only cases, cases back 12 months after their last MARAC; then the day's discussions."""
+    only cases, cases back 12 months after their last MARAC; then the day's discussions. A
+    coordinator's agenda has a "Conference pack" button (verb ``agenda.pack``)."""
     body: list[Element] = []
     meeting = agenda.meeting
     if meeting is None:
         body.append(heading("No MARAC conference on that date"))
     else:
         body.append(heading(f"MARAC conference {day(meeting.date)}"))
-        body.append(text(f"{meeting.listed} of {meeting.capacity} places taken.", subtle=True))
+        body.append(
+            text(f"{meeting.listed} of {plural(meeting.capacity, 'place')} taken.", subtle=True)
+        )
         body.append(
             text(
                 f"Outstanding actions from earlier meetings ({len(agenda.outstanding)})",
@@ -96,7 +102,10 @@ def agenda_card(agenda: Agenda, calendar: WorkingDayCalendar, today: date) -> Ca
     body.extend(
         _case_rows(agenda.discussions_today, calendar, today) or [text("None.", subtle=True)]
     )
-    return envelope(body, fallback_text=FALLBACK)
+    buttons = []
+    if agenda.pack_token and meeting is not None:
+        buttons.append(execute("Conference pack", PACK, {"token": agenda.pack_token}))
+    return envelope(body, buttons, fallback_text=FALLBACK)
 
 
 def agenda_summary_text(agenda: Agenda) -> str:
@@ -107,7 +116,7 @@ def agenda_summary_text(agenda: Agenda) -> str:
         cases = [*agenda.with_children, *agenda.adult_only, *agenda.twelve_months]
         refs = ", ".join(c.reference for c in cases) or "none"
         head = (
-            f"MARAC conference {day(agenda.meeting.date)}: {len(cases)} cases "
+            f"MARAC conference {day(agenda.meeting.date)}: {plural(len(cases), 'case')} "
             f"({len(agenda.with_children)} with children). References: {refs}."
         )
     return f"{head} Case discussions due {day(agenda.day)}: {len(agenda.discussions_today)}."

@@ -4,15 +4,77 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.domain.actions import STATUS_LABELS
+from bot.domain.actions import STATUS_LABELS, Action, Amendment, AmendmentKind
 from bot.domain.calendar import WorkingDayCalendar
 from bot.domain.cases import CaseDetail, CaseView, Meeting
 from bot.domain.clock import LONDON
-from bot.domain.referral import CRITERIA_LABELS, RELATIONSHIPS
+from bot.domain.lifecycle import AWAITING_CONFERENCE
+from bot.domain.referral import RELATIONSHIPS, criteria_text
+from bot.domain.wording import plural
 from cards.common import Card, Element, day, envelope, facts, heading, moment, text
 from cards.discussion import discussion_elements
+from cards.returns import return_elements
 
 FALLBACK = "A MARAT case summary is ready."
+
+
+def conference_text(case: CaseView) -> str:
+    """Where the case is heard: its listing while it waits, then where the plan was agreed;
+    never a future conference for a case that is no longer waiting for one."""
+    if case.state in AWAITING_CONFERENCE:
+        if case.listing.meeting_date:
+            return day(case.listing.meeting_date)
+        return "waiting for a conference with capacity"
+    if case.heard_meeting_date:
+        return f"heard at the conference of {day(case.heard_meeting_date)}"
+    if case.heard_at:
+        return f"plan agreed outside a conference on {day(case.heard_at.astimezone(LONDON).date())}"
+    return f"none (the case is {case.state.value})"
+
+
+def amendment_text(amendment: Amendment, names: dict[str, str], people: dict[str, str]) -> str:
+    """One amendment of an agreed action, as its history reads."""
+    who = people.get(amendment.by, "someone")
+    when = moment(amendment.at)
+    why = f": {amendment.reason}" if amendment.reason else ""
+    if amendment.kind is AmendmentKind.ADDED:
+        what = "added to the agreed plan"
+    elif amendment.kind is AmendmentKind.DUE_DATE:
+        before = day(date.fromisoformat(amendment.before)) if amendment.before else "?"
+        after = day(date.fromisoformat(amendment.after)) if amendment.after else "?"
+        what = f"due date moved from {before} to {after}"
+    elif amendment.kind is AmendmentKind.AGENCY:
+        before = names.get(amendment.before or "", amendment.before or "?")
+        after = names.get(amendment.after or "", amendment.after or "?")
+        what = f"given to {after} (was {before})"
+    else:
+        what = "withdrawn"
+    return f"{what[0].upper()}{what[1:]} by {who}, {when}{why}"
+
+
+def _action_lines(detail: CaseDetail, action: Action) -> list[Element]:
+    names, case = detail.agency_names, detail.case
+    if not action.agreed:
+        state = "draft (plan not agreed)"
+    elif not case.state.is_open and not action.status.is_closed:
+        state = f"{STATUS_LABELS[action.status]} (the case is {case.state.value})"
+    else:
+        state = STATUS_LABELS[action.status]
+    line = (
+        f"**{names.get(action.agency_key, action.agency_key)}**: "
+        f"{action.description} · due {day(action.due)} · {state}"
+    )
+    if action.updated_at and action.updated_by:
+        who = detail.action_updaters.get(action.updated_by, "someone")
+        line += f" · updated by {who}, {moment(action.updated_at)}"
+        if action.note:
+            line += f": {action.note}"
+    history = [
+        text(amendment_text(a, names, detail.people), subtle=True, spacing="None")
+        for a in detail.amendments
+        if a.action_id == action.id
+    ]
+    return [text(line), *history]
 
 
 def case_card(
@@ -21,18 +83,15 @@ def case_card(
     """The `/case` summary: facts, returns, discussion, actions and timeline; what a contact
     sees of other agencies is left out (``show_referrer_detail`` is the coordinator's view)."""
     case, referral, d = detail.case, detail.case.referral, detail.case.deadlines
-
     names = detail.agency_names
+    closed_as = None if case.state.is_open else case.state.value
+    target = day(d.conference_target) + (" (missed)" if case.listing.breach else "")
     body: list[Element] = [
         heading(f"{case.reference} · {case.state.value}"),
         facts(
             [
                 ("Victim", referral.victim_name),
-                (
-                    "Criteria",
-                    CRITERIA_LABELS[referral.criteria]
-                    + (f" (DASH {referral.dash_score})" if referral.dash_score is not None else ""),
-                ),
+                ("Criteria", criteria_text(referral.criteria, referral.dash_score)),
                 ("Repeat", _repeat(case, show_referrer_detail)),
                 ("Children", str(referral.children_count)),
                 ("Relationship", RELATIONSHIPS.get(referral.relationship, referral.relationship)),
@@ -42,16 +101,8 @@ def case_card(
                     str(case.working_days_since_day_zero(calendar, today)),
                 ),
                 ("Case discussion", day(d.discussion)),
-                (
-                    "Conference",
-                    day(case.listing.meeting_date)
-                    if case.listing.meeting_date
-                    else "waiting for a conference with capacity",
-                ),
-                (
-                    "Day-14 target",
-                    day(case.listing.target) + (" (breached)" if case.listing.breach else ""),
-                ),
+                ("Conference", conference_text(case)),
+                ("Day-14 target", target),
                 ("Information returns", f"{case.returns_in}/{case.returns_due}"),
             ]
         ),
@@ -64,8 +115,8 @@ def case_card(
         )
         body.append(facts([("Consent", consent)]))
         if referral.summary:
+            body.append(text("Summary of risk", bold=True, spacing="Large"))
             body.append(text(referral.summary))
-    actions: list[Element] = []
     if detail.discussion is not None:
         recorded = detail.discussion
         took_part = ", ".join(names.get(a, a) for a in recorded.attendees) or "no agency named"
@@ -82,32 +133,23 @@ def case_card(
         if recorded.notes and show_referrer_detail:
             body.append(text(recorded.notes, subtle=True))
     elif detail.discussion_token:
-        form, actions = discussion_elements(
+        form, buttons = discussion_elements(
             detail.discussion_token,
             case.reference,
             d.discussion,
             {k: names.get(k, k) for k in case.agencies},
         )
-        body.extend(form)
+        # The button sits right under its form, not at the foot of the whole card.
+        body.extend([*form, {"type": "ActionSet", "actions": buttons}])
     if detail.actions:
         body.append(text("Actions", bold=True, spacing="Large"))
+        if case.state.is_open:
+            open_count = sum(a.agreed and not a.status.is_closed for a in detail.actions)
+            body.append(text(plural(open_count, "open action"), subtle=True, spacing="None"))
         for action in detail.actions:
-            state = STATUS_LABELS[action.status] if action.agreed else "draft (plan not agreed)"
-            line = (
-                f"**{names.get(action.agency_key, action.agency_key)}**: "
-                f"{action.description} · due {day(action.due)} · {state}"
-            )
-            if action.updated_at and action.updated_by:
-                who = detail.action_updaters.get(action.updated_by, "someone")
-                line += f" · updated by {who}, {action.updated_at.astimezone(LONDON):%d %b %H:%M}"
-                if action.note:
-                    line += f": {action.note}"
-            body.append(text(line))
+            body.extend(_action_lines(detail, action))
     body.append(text("Information returns", bold=True, spacing="Large"))
-    shown = [
-        k for k in case.agencies if detail.viewer_agencies is None or k in detail.viewer_agencies
-    ]
-    body.append(facts([(names.get(key, key), _return_state(detail, key)) for key in shown]))
+    body.extend(return_elements(detail.returns, names, closed_as))
     if detail.viewer_agencies is not None:
         body.append(text("Other agencies' returns are shown to the coordinator only.", subtle=True))
     if detail.not_reached:
@@ -119,13 +161,15 @@ def case_card(
             [
                 (
                     moment(t.at),
-                    t.to_state.value + (f": {t.reason}" if t.reason else ""),
+                    t.to_state.value
+                    + (f": {t.reason}" if t.reason else "")
+                    + f" · {detail.people.get(t.actor_aad_id, 'someone')}",
                 )
                 for t in detail.transitions
             ]
         )
     )
-    return envelope(body, actions, fallback_text=FALLBACK)
+    return envelope(body, fallback_text=FALLBACK)
 
 
 def _repeat(case: CaseView, coordinator: bool) -> str:
@@ -140,14 +184,6 @@ def _repeat(case: CaseView, coordinator: bool) -> str:
             else "no; previous MARAC over 12 months ago"
         )
     return "no"
-
-
-def _return_state(detail: CaseDetail, key: str) -> str:
-    if key in detail.late_agencies:
-        return "returned late"
-    if key in detail.answered_agencies:
-        return "returned"
-    return f"awaited (due {day(detail.case.deadlines.information_due)})"
 
 
 def cases_card(cases: list[CaseView], today: date) -> Card:
@@ -169,5 +205,7 @@ def meetings_card(meetings: list[Meeting]) -> Card:
     body: list[Element] = [heading("Coming MARAC conferences")]
     if not meetings:
         body.append(text("No conferences are scheduled. Add one with: meeting add YYYY-MM-DD"))
-    body.extend(text(f"{day(m.date)} · {m.listed} of {m.capacity} places taken") for m in meetings)
+    body.extend(
+        text(f"{day(m.date)} · {m.listed} of {plural(m.capacity, 'place')} taken") for m in meetings
+    )
     return envelope(body, fallback_text="A MARAT conference list is ready.")

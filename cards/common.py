@@ -189,3 +189,16 @@ def input_choice(
         element["isRequired"] = True
         element["errorMessage"] = f"Please choose {label.lower()}."
     return element
+
+
+def input_toggle(id_: str, label: str, title: str, value_on: str, value: str = "") -> Element:
+    """An Input.Toggle (a checkbox): ``value_on`` when ticked, "" when not."""
+    return {
+        "type": "Input.Toggle",
+        "id": id_,
+        "label": label,
+        "title": title,
+        "valueOn": value_on,
+        "valueOff": "",
+        "value": value if value == value_on else "",
+    }

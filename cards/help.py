@@ -8,9 +8,10 @@ from cards.common import Card, envelope, facts, heading, text
 COORDINATOR_COMMANDS = (
     ("refer", "Open a referral card and create a case."),
     ("agenda [next|today|YYYY-MM-DD]", "A conference's agenda and the day's case discussions."),
-    ("case REF", "A case's summary, returns and timeline."),
+    ("agenda YYYY-MM-DD pack", "The conference pack: each case's summary, returns and actions."),
+    ("case REF", "A case's summary, every agency's return and the timeline."),
     ("cases", "Open cases, missed targets first."),
-    ("plan REF", "The case's action plan: add actions, then agree it at the conference."),
+    ("plan REF", "The action plan: add actions, agree it, then amend it between conferences."),
     ("actions [mine|overdue]", "Open actions of every case, or yours, or overdue ones."),
     ("review REF REASON", "Risk not reduced: re-list the case at the next conference."),
     ("defer REF REASON", "List the case again at a later conference."),

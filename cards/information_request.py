@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 
 from bot.domain.cases import CaseView
+from bot.domain.clock import LONDON
 from bot.domain.information import MAX_ANSWER
 from bot.domain.referral import RELATIONSHIPS
 from cards.common import (
@@ -67,11 +68,17 @@ def information_request_card(
     answer form (on a failed answer, the form again with the user's values and errors)."""
     v = {k: str(val) for k, val in (values or {}).items() if val is not None}
     errs = dict(errors or {})
+    when = (
+        f"answer as soon as you can (returns were due by the end of {day(due)}, before the "
+        "referral was recorded)"
+        if due < case.created_at.astimezone(LONDON).date()
+        else f"answer by the end of {day(due)}"
+    )
     body: list[Element] = [
         heading("MARAT information request"),
         text(
-            f"For {agency_name}: please check your records and answer by the end of "
-            f"{day(due)}. Share only what is relevant and proportionate.",
+            f"For {agency_name}: please check your records and {when}. Share only what is "
+            "relevant and proportionate.",
             subtle=True,
         ),
         _case_facts(case),
@@ -129,9 +136,10 @@ def answered_card(
     return envelope(body, fallback_text="A MARAT information request was answered.")
 
 
-def closed_card(message: str) -> Card:
-    """An information request that can no longer be answered, and why."""
-    return envelope(
-        [heading("MARAT information request"), text(message)],
-        fallback_text="A MARAT information request was answered.",
-    )
+def closed_card(message: str, reference: str | None = None, agency_name: str | None = None) -> Card:
+    """An information request that can no longer be answered, and why (a closed case)."""
+    body: list[Element] = [heading("MARAT information request")]
+    if reference and agency_name:
+        body.append(text(f"For {agency_name} ({reference}): no answer is needed any more."))
+    body.append(text(message))
+    return envelope(body, fallback_text="A MARAT information request is closed.")

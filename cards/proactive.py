@@ -14,7 +14,7 @@ from cards.action import action_card
 from cards.discussion import NEUTRAL as DISCUSSION_NEUTRAL
 from cards.discussion import discussion_card
 from cards.information_request import NEUTRAL as INFOREQ_NEUTRAL
-from cards.information_request import answered_card, information_request_card
+from cards.information_request import answered_card, closed_card, information_request_card
 
 
 class TeamsCards:
@@ -35,12 +35,24 @@ class TeamsCards:
         return OutgoingMessage(card=card, summary="A MARAT information request was answered.")
 
     def action(
-        self, action: Action, agency_name: str, token: str | None, updated_by: str | None
+        self,
+        action: Action,
+        agency_name: str,
+        token: str | None,
+        updated_by: str | None,
+        notice: str | None = None,
     ) -> OutgoingMessage:
-        """An agency's action card; a new one (no update yet) or a colleague's updated copy."""
-        card = action_card(action, agency_name, token, updated_by)
-        summary = ACTION_NEUTRAL if updated_by is None else "A MARAT action was updated."
+        """An agency's action card; a new one (no update yet), a colleague's updated copy, or
+        one updated by the coordinator (``notice`` says what changed)."""
+        card = action_card(action, agency_name, token, updated_by, notice=notice)
+        fresh = updated_by is None and notice is None
+        summary = ACTION_NEUTRAL if fresh else "A MARAT action was updated."
         return OutgoingMessage(card=card, summary=summary)
+
+    def request_closed(self, reference: str, agency_name: str, why: str) -> OutgoingMessage:
+        """What replaces an unanswered information request once it needs no answer."""
+        card = closed_card(why, reference, agency_name)
+        return OutgoingMessage(card=card, summary="A MARAT information request is closed.")
 
     def discussion(
         self, token: str, reference: str, when: date, agencies: Mapping[str, str]

@@ -1,4 +1,4 @@
-"""The referral card (verb ``refer.submit``) and the card that replaces it once the case exists.
+"""The referral card (verb ``refer.submit``); what replaces it is in cards/referral_recorded.py.
 
 Input ids are part of the wire contract (PRODUCT.md section 4): tests outside the project fill
 them by name.
@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from bot.domain.calendar import WorkingDayCalendar
-from bot.domain.cases import CaseView
 from bot.domain.directory import Agency
 from bot.domain.referral import (
     CONSENT,
@@ -18,21 +16,21 @@ from bot.domain.referral import (
     ETHNICITIES,
     GENDERS,
     MAX_CHILDREN,
+    RECEIVED_CONFIRMED,
     RELATIONSHIPS,
     YES_NO_UNKNOWN,
 )
 from cards.common import (
     Card,
     Element,
-    day,
     envelope,
     execute,
-    facts,
     heading,
     input_choice,
     input_date,
     input_number,
     input_text,
+    input_toggle,
     text,
     with_error,
 )
@@ -59,6 +57,9 @@ INPUT_IDS = (
     "consent",
     "consent_reason",
 )
+# Not in the wire contract's list, added by this card when an old received date needs
+# confirming (the referral is refused without it).
+CONFIRM_IDS = (RECEIVED_CONFIRMED,)
 FALLBACK = "A MARAT referral form is ready."
 
 
@@ -76,7 +77,9 @@ def referral_card(
     get = v.get
     criteria = {c.value: label for c, label in CRITERIA_LABELS.items()}
     body: list[Element] = [heading("New MARAC referral")]
-    general = [message for key, message in errs.items() if key not in INPUT_IDS]
+    general = [
+        message for key, message in errs.items() if key not in (*INPUT_IDS, RECEIVED_CONFIRMED)
+    ]
     body.extend(text(message, attention=True) for message in general)
     if len(general) < len(errs):
         body.append(
@@ -207,78 +210,23 @@ def referral_card(
         body.append(text(title, bold=True, spacing="Large"))
         for element in inputs:
             body.extend(with_error(element, errs))
+            if element["id"] == "received_date" and (
+                RECEIVED_CONFIRMED in errs or get(RECEIVED_CONFIRMED)
+            ):
+                # An old received date is confirmed by ticking a box that names that date.
+                received = get("received_date", "")
+                body.extend(
+                    with_error(
+                        input_toggle(
+                            RECEIVED_CONFIRMED,
+                            "Confirm the received date",
+                            f"Yes, it was received on {received}",
+                            received,
+                            get(RECEIVED_CONFIRMED, ""),
+                        ),
+                        errs,
+                    )
+                )
     return envelope(
         body, [execute("Submit referral", VERB, {"token": token}, "positive")], FALLBACK
-    )
-
-
-def referral_done_card(case: CaseView, calendar: WorkingDayCalendar) -> Card:
-    """Replaces the form: the case reference and its working-day dates."""
-    d = case.deadlines
-    listing = case.listing
-    body: list[Element] = [
-        heading(f"Referral recorded: {case.reference}"),
-        facts(
-            [
-                ("Victim", case.referral.victim_initials),
-                (
-                    "Repeat",
-                    f"yes, of {case.repeat_of}"
-                    if case.repeat_of
-                    else ("yes" if case.is_repeat else "no"),
-                ),
-                ("Day 0", day(d.day_zero)),
-                ("Information due", day(d.information_due)),
-                ("Case discussion (day 3)", day(d.discussion)),
-                (
-                    "Conference",
-                    day(listing.meeting_date) if listing.meeting_date else "none with capacity yet",
-                ),
-                ("Day-14 target", day(d.conference_target)),
-            ]
-        ),
-    ]
-    if d.day_zero != d.received:
-        reason = calendar.holiday_name(d.received) or "a weekend"
-        body.append(
-            text(
-                f"Received on {day(d.received)} ({reason}); day 0 is the next working day.",
-                subtle=True,
-            )
-        )
-    if listing.breach:
-        if listing.meeting_date is None:
-            body.append(
-                text(
-                    f"No conference with capacity exists yet. The target of "
-                    f"{day(listing.target)} will be missed unless one is added "
-                    "(meeting add).",
-                    attention=True,
-                )
-            )
-        else:
-            body.append(
-                text(
-                    f"No conference with capacity on or before {day(listing.target)}: "
-                    f"the day-14 target is breached. Listed at the earliest possible "
-                    f"conference, {day(listing.meeting_date)}.",
-                    attention=True,
-                )
-            )
-    body.append(
-        text(f"Information requests are open for {len(case.agencies)} agencies.", subtle=True)
-    )
-    return envelope(body, fallback_text="A MARAT referral was recorded.")
-
-
-def already_submitted_card(reference: str | None) -> Card:
-    """The answer to a second click of a referral card: the case it created."""
-    message = (
-        f"This referral was already submitted as {reference}."
-        if reference
-        else "This referral was already submitted."
-    )
-    return envelope(
-        [heading("Referral already recorded"), text(message)],
-        fallback_text="A MARAT referral was recorded.",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.domain.errors import UsageError
+from bot.domain.wording import plural
 from bot.services.actions import ActionsFilter, ActionUpdateInvalid, ActionView
 from cards.action import INPUT_IDS, action_card, actions_card
 from dialogs.base import Dependencies, Reply, TurnInfo, detail_reply
@@ -27,7 +28,7 @@ async def show(deps: Dependencies, turn: TurnInfo, args: str) -> Reply:
     today = deps.today()
     overdue = sum(a.is_overdue(today) for a in actions)
     card = actions_card(TITLES[which], actions, names, today)
-    return detail_reply(turn, card, f"{len(actions)} open actions, {overdue} overdue.")
+    return detail_reply(turn, card, f"{plural(len(actions), 'open action')}, {overdue} overdue.")
 
 
 def _card(

@@ -10,6 +10,7 @@ from bot.domain.calendar import WorkingDayCalendar
 from bot.domain.errors import UsageError
 from bot.ports import TeamAddress
 from bot.services.actions import Actions
+from bot.services.amendments import Amendments
 from bot.services.cases import Cases
 from bot.services.conferences import Conferences
 from bot.services.context import UseCaseContext
@@ -18,6 +19,7 @@ from bot.services.discussion import Discussions
 from bot.services.information_requests import InformationRequests
 from bot.services.lifecycle import Lifecycle
 from bot.services.memberships import Memberships
+from bot.services.packs import ConferencePacks
 from bot.services.plans import Plans
 from bot.services.referrals import Referrals
 from cards.common import Card
@@ -30,6 +32,8 @@ class Reply:
     text: str | None = None
     card: Card | None = None
     replace: bool = False
+    # Further cards after ``card``, in order (a conference pack: one card per case).
+    more: tuple[Card, ...] = ()
     # Case detail asked for in a channel or group chat: delivered to the asker's 1:1 chat.
     private: Card | None = None
 
@@ -80,6 +84,8 @@ class Dependencies:
     cases: Cases
     conferences: Conferences
     plans: Plans
+    amendments: Amendments
+    packs: ConferencePacks
     actions: Actions
     lifecycle: Lifecycle
     discussions: Discussions

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.domain.errors import UsageError
+from bot.domain.wording import plural
 from cards.case import case_card, cases_card
 from dialogs.base import Dependencies, Reply, TurnInfo, detail_reply
 
@@ -32,5 +33,5 @@ async def list_open(deps: Dependencies, turn: TurnInfo, args: str) -> Reply:
     return detail_reply(
         turn,
         cases_card(cases, deps.today()),
-        f"{len(cases)} open cases, {breached} past target.",
+        f"{plural(len(cases), 'open case')}, {breached} past target.",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.errors import FieldErrors, UsageError
+from bot.domain.wording import plural, verb
 from cards.case import meetings_card
 from cards.common import day
 from dialogs.base import Dependencies, Reply, TurnInfo, parse_iso_date
@@ -32,12 +33,13 @@ async def run(deps: Dependencies, turn: TurnInfo, args: str) -> Reply:
         raise UsageError(" ".join(error.errors.values()) + f" {USAGE}") from None
     meeting = added.meeting
     text = (
-        f"Conference {day(meeting.date)} saved with {meeting.capacity} places "
+        f"Conference {day(meeting.date)} saved with {plural(meeting.capacity, 'place')} "
         f"({meeting.listed} taken)."
     )
     if added.newly_listed:
         text += (
-            f" {len(added.newly_listed)} waiting cases are now listed on it: "
+            f" {plural(len(added.newly_listed), 'waiting case')} "
+            f"{verb(len(added.newly_listed), 'is', 'are')} now listed on it: "
             f"{', '.join(added.newly_listed)}."
         )
     return Reply(text=text)

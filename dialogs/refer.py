@@ -7,7 +7,8 @@ from collections.abc import Mapping
 
 from bot.domain.errors import MaratError
 from bot.services.referrals import ReferralAlreadyRecorded, ReferralInvalid
-from cards.referral import INPUT_IDS, already_submitted_card, referral_card, referral_done_card
+from cards.referral import CONFIRM_IDS, INPUT_IDS, referral_card
+from cards.referral_recorded import already_submitted_card, referral_done_card
 from dialogs.base import Dependencies, Reply, TurnInfo
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ async def submit(deps: Dependencies, turn: TurnInfo, data: Mapping[str, object])
     """Create the case, or show the card again with an error under each bad field; on an
     unexpected failure the card comes back with everything typed and a reference to quote."""
     token = str(data.get("token") or "")
-    values = {k: data[k] for k in INPUT_IDS if k in data}
+    values = {k: data[k] for k in (*INPUT_IDS, *CONFIRM_IDS) if k in data}
     try:
         outcome = await deps.referrals.submit_referral(turn.aad_object_id, token, values)
     except MaratError:
@@ -53,5 +54,8 @@ async def submit(deps: Dependencies, turn: TurnInfo, data: Mapping[str, object])
         card = referral_card(token, form.agencies, form.today.isoformat(), values, outcome.errors)
         return Reply(card=card, replace=True)
     if isinstance(outcome, ReferralAlreadyRecorded):
+        # A second click gets the same card as the first: the case and its dates.
+        if outcome.case is not None:
+            return Reply(card=referral_done_card(outcome.case, deps.calendar), replace=True)
         return Reply(card=already_submitted_card(outcome.reference or None), replace=True)
     return Reply(card=referral_done_card(outcome.case, deps.calendar), replace=True)

@@ -335,6 +335,23 @@ class ActionUpdateRow(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class ActionAmendmentRow(Base):
+    """An amendment of an agreed plan between conferences: an action added, its due date or
+    agency changed, or the action withdrawn; who, when and why (the audit row has no reason:
+    it never holds case detail)."""
+
+    __tablename__ = "action_amendments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    before: Mapped[str | None] = mapped_column(String(80))
+    after: Mapped[str | None] = mapped_column(String(80))
+    reason: Mapped[str | None] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class ReminderRow(Base):
     """A reminder or escalation, unique per (kind, subject, slot); the sweep claims due rows.
 

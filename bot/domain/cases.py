@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from bot.domain.actions import Action
+from bot.domain.actions import Action, Amendment
 from bot.domain.calendar import WorkingDayCalendar
 from bot.domain.deadlines import CaseDeadlines
 from bot.domain.lifecycle import AWAITING_CONFERENCE, CaseState, Transition
@@ -54,6 +54,13 @@ class CaseView:
     repeat_of: str | None = None  # the earlier case's reference, when this is a repeat
     previous_case: str | None = None  # an earlier case more than 12 months before
     heard_at: datetime | None = None
+    # The conference the plan was agreed at; None with ``heard_at`` set means it was agreed
+    # outside a conference (recorded with its reason in the timeline).
+    heard_meeting_date: date | None = None
+
+    @property
+    def heard_outside_conference(self) -> bool:
+        return self.heard_at is not None and self.heard_meeting_date is None
 
     @property
     def has_children(self) -> bool:
@@ -94,6 +101,25 @@ class Discussion:
 
 
 @dataclass(frozen=True)
+class AgencyReturn:
+    """One agency's information return as a reader may see it: known or not, what it holds,
+    current concerns, who answered and when (``answered_by`` is a display name)."""
+
+    agency_key: str
+    due: date
+    known: bool | None = None
+    information: str | None = None
+    concerns: str | None = None
+    answered_by: str | None = None
+    answered_at: datetime | None = None
+    late: bool = False
+
+    @property
+    def answered(self) -> bool:
+        return self.answered_at is not None
+
+
+@dataclass(frozen=True)
 class CaseDetail:
     """A case with its timeline, for `/case`."""
 
@@ -111,6 +137,12 @@ class CaseDetail:
     discussion_token: str | None = None
     actions: tuple[Action, ...] = ()
     action_updaters: dict[str, str] = field(default_factory=dict)  # aad id -> name
+    # The returns the viewer may read in full (the coordinator: every agency's; a contact:
+    # their own agency's), in directory order.
+    returns: tuple[AgencyReturn, ...] = ()
+    # Who did what, for the timeline and amendments: aad id -> "Name (role)".
+    people: dict[str, str] = field(default_factory=dict)
+    amendments: tuple[Amendment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -125,6 +157,7 @@ class Agenda:
     outstanding: tuple[Action, ...] = ()  # open actions from earlier meetings, first
     twelve_months: tuple[CaseView, ...] = ()  # back more than 12 months after a MARAC
     perpetrator_actions: dict[int, int] = field(default_factory=dict)  # per case id
+    pack_token: str | None = None  # the coordinator's "Conference pack" button
 
 
 def agenda_order(

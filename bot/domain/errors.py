@@ -68,3 +68,8 @@ class FieldErrors(MaratError):
     def __init__(self, errors: Mapping[str, str]) -> None:
         super().__init__("Please correct the highlighted fields.")
         self.errors: dict[str, str] = dict(errors)
+
+
+class CaseClosed(MaratError):
+    """A card of a closed or withdrawn case was used: it needs nothing more (said politely,
+    and the card is replaced by that message)."""

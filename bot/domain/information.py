@@ -21,6 +21,8 @@ class InformationRequest:
     answered_by: str | None
     known: bool | None
     late: bool | None
+    information: str | None = None
+    concerns: str | None = None
 
     @property
     def answered(self) -> bool:

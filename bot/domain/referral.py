@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Final
 
 from bot.domain.errors import FieldErrors
+from bot.domain.wording import day, plural
 
 DASH_MAX: Final = 24
 DASH_HIGH_RISK: Final = 14
@@ -21,6 +22,9 @@ MIN_VICTIM_AGE: Final = 16
 MAX_CHILDREN: Final = 30
 MAX_TEXT: Final = 4000
 MAX_NAME: Final = 120
+RECEIVED_MAX_AGE_DAYS: Final = 28
+# The hidden confirmation of an old received date: its value is the date it confirms.
+RECEIVED_CONFIRMED: Final = "received_date_confirmed"
 
 
 class Criteria(StrEnum):
@@ -54,6 +58,15 @@ ETHNICITIES: Final = {
     "other": "Other ethnic group",
     "not_known": "Not known",
 }
+
+
+def criteria_text(criteria: Criteria, dash_score: int | None) -> str:
+    """The criteria as a case reads: 'Visible high risk (DASH 18)', 'Professional judgement'
+    (with its DASH score when one was given)."""
+    label = CRITERIA_LABELS[criteria].removesuffix(" (DASH 14+)")
+    return label + (f" (DASH {dash_score})" if dash_score is not None else "")
+
+
 YES_NO_UNKNOWN: Final = {"yes": "Yes", "no": "No", "not_known": "Not known"}
 RELATIONSHIPS: Final = {
     "intimate_partner": "Current partner",
@@ -146,21 +159,35 @@ def _choice(
     return text
 
 
-def _age_on(dob: date, day: date) -> int:
-    return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+def _age_on(dob: date, on: date) -> int:
+    return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
 
 
-def parse_referral(raw: Mapping[str, object], today: date, agency_keys: Sequence[str]) -> Referral:
+def _has_letter(name: str) -> bool:
+    """A name is made of letters: '-' or '...' names nobody (and would match each other)."""
+    return any(ch.isalpha() for ch in name)
+
+
+def parse_referral(
+    raw: Mapping[str, object],
+    today: date,
+    agency_keys: Sequence[str],
+    max_received_age_days: int = RECEIVED_MAX_AGE_DAYS,
+) -> Referral:
     """Validate the card's inputs; raise ``FieldErrors`` naming every bad field.
 
     ``agency_keys`` are the directory's agencies (the choices of ``referring_agency`` and
-    ``agencies``); ``today`` is the London date, so no date may lie after it.
+    ``agencies``); ``today`` is the London date, so no date may lie after it. A received date
+    more than ``max_received_age_days`` ago needs ``received_date_confirmed`` set to that very
+    date (the card asks, naming it), so a mistyped year cannot slip through silently.
     """
     errors: dict[str, str] = {}
 
     victim_name = _text(raw, "victim_name")
     if not victim_name:
         errors["victim_name"] = "Please enter the victim's name."
+    elif not _has_letter(victim_name):
+        errors["victim_name"] = "Please enter the victim's name in letters."
     elif len(victim_name) > MAX_NAME:
         errors["victim_name"] = f"Please use at most {MAX_NAME} characters."
 
@@ -180,7 +207,11 @@ def parse_referral(raw: Mapping[str, object], today: date, agency_keys: Sequence
     lgbt = _choice(raw, "victim_lgbt", YES_NO_UNKNOWN, errors, "not_known")
 
     perpetrator_name = _text(raw, "perpetrator_name") or None
-    if perpetrator_name and len(perpetrator_name) > MAX_NAME:
+    if perpetrator_name and not _has_letter(perpetrator_name):
+        errors["perpetrator_name"] = (
+            "Please enter the name in letters, or leave it empty if it is not known."
+        )
+    elif perpetrator_name and len(perpetrator_name) > MAX_NAME:
         errors["perpetrator_name"] = f"Please use at most {MAX_NAME} characters."
     perpetrator_dob = _date(raw, "perpetrator_dob", errors)
     if perpetrator_dob and "perpetrator_dob" not in errors and perpetrator_dob > today:
@@ -226,6 +257,16 @@ def parse_referral(raw: Mapping[str, object], today: date, agency_keys: Sequence
         errors["received_date"] = "Please enter the date the referral was received."
     elif received and received > today:
         errors["received_date"] = "The received date cannot be in the future."
+    elif (
+        received
+        and (today - received).days > max_received_age_days
+        and _text(raw, RECEIVED_CONFIRMED) != received.isoformat()
+    ):
+        errors[RECEIVED_CONFIRMED] = (
+            f"The referral was received on {day(received)}, "
+            f"{plural((today - received).days, 'day')} ago. If that date is right, tick "
+            "the box and submit again; its deadlines have passed and are shown as missed."
+        )
 
     incident = _date(raw, "incident_date", errors)
     if incident and "incident_date" not in errors:

@@ -14,13 +14,15 @@ from pathlib import Path
 from bot.domain.clock import LONDON
 from bot.domain.directory import parse_directory_csv
 from bot.domain.errors import FieldErrors, MaratError
-from bot.domain.wording import day
+from bot.domain.referral import criteria_text
+from bot.domain.wording import day, moment, plural
 from bot.logs import configure_logging
 from bot.ops.demo import seed_demo
 from bot.ops.demo_run import run_demo
 from bot.ops.launcher import LaunchError
+from bot.ops.pack_markdown import pack_markdown
 from bot.ops.teams_package import PackageError, PackageOptions, build_package
-from bot.services.reminders import preview
+from bot.services.reminders import PreviewLine, case_reminders, preview
 from bot.settings import Settings, SettingsError, load_settings
 from bot.teams.app import Runtime, StartupError, build_runtime, serve
 from dialogs.base import Dependencies
@@ -56,6 +58,16 @@ def _parser() -> argparse.ArgumentParser:
     add = meeting_commands.add_parser("add", help="add a conference date")
     add.add_argument("date", type=date.fromisoformat, help="YYYY-MM-DD")
     add.add_argument("--capacity", type=int, help="cases it can take (default 18)")
+    agenda = commands.add_parser(
+        "agenda", help="a conference's agenda, or with --pack its conference pack (offline copy)"
+    )
+    agenda.add_argument("date", type=_iso_date, help="YYYY-MM-DD: the conference's date")
+    agenda.add_argument(
+        "--pack",
+        action="store_true",
+        help="the whole pack: per case the summary, returns, discussion and outstanding actions",
+    )
+    agenda.add_argument("--format", choices=["md"], default="md", help="output format (md)")
     reminders = commands.add_parser("reminders", help="reminders and escalations")
     reminder_commands = reminders.add_subparsers(dest="reminders_command", required=True)
     preview = reminder_commands.add_parser(
@@ -85,6 +97,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected YYYY-MM-DD") from None
+
+
 def _london_minute(value: str) -> datetime:
     try:
         local = datetime.strptime(value, "%Y-%m-%dT%H:%M")
@@ -93,14 +112,14 @@ def _london_minute(value: str) -> datetime:
     return local.replace(tzinfo=LONDON).astimezone(UTC)
 
 
-def _local(moment: datetime) -> str:
-    return moment.astimezone(LONDON).strftime("%a %d %b %Y %H:%M")
+def _recipients(line: PreviewLine) -> str:
+    return f" to [{line.to}]" if line.to else ""
 
 
 def _reminders_preview(settings: Settings, at: datetime) -> str:
     async def run(runtime: Runtime) -> str:
         allowed, lines = await preview(runtime.sweep, at)
-        head = f"At {_local(at)} (Europe/London):"
+        head = f"At {moment(at)} (Europe/London):"
         if not allowed:
             head += (
                 " nothing is sent at this time (only 08:00-18:00 on working days); "
@@ -108,9 +127,8 @@ def _reminders_preview(settings: Settings, at: datetime) -> str:
             )
         rows = [head]
         rows += [
-            f"  {_local(line.due_at)}  {line.kind.value:<20} {line.case_reference or '-':<16} "
-            f"{line.verdict}"
-            + (f" to {line.recipients} ({line.summary})" if line.verdict == "send" else "")
+            f"  {moment(line.due_at)}  {line.kind.value:<20} {line.case_reference or '-':<16} "
+            f"{line.verdict}{_recipients(line)} because {line.why}"
             for line in lines
         ]
         if not lines:
@@ -122,15 +140,31 @@ def _reminders_preview(settings: Settings, at: datetime) -> str:
 
 def _reminders_list(settings: Settings, reference: str) -> str:
     async def run(runtime: Runtime) -> str:
-        async with runtime.context.units() as uow:
-            case = await uow.cases.by_reference(reference)
-            if case is None:
-                raise StartupError(f"No case {reference.upper()}.")
-            items = await uow.reminders.for_case(case.id)
-        rows = [f"Reminders of {case.reference}:"]
+        found, lines = await case_reminders(runtime.sweep, reference)
+        rows = [f"Reminders of {found}:"]
         rows += [
-            f"  {_local(i.due_at)}  {i.kind.value:<20} {i.state.value:<10} {i.outcome or ''}"
-            for i in items
+            f"  {moment(line.due_at)}  {line.kind.value:<20} {line.verdict:<10}"
+            f"{_recipients(line)} because {line.why}"
+            for line in lines
+        ]
+        return "\n".join(rows)
+
+    return _with_runtime(settings, run)
+
+
+def _agenda(settings: Settings, when: date, full: bool) -> str:
+    async def run(runtime: Runtime) -> str:
+        ctx = runtime.context
+        pack = await runtime.deps.packs.export(when, "pack.export" if full else "agenda.export")
+        if full:
+            return pack_markdown(pack, ctx.calendar, ctx.today()).rstrip("\n")
+        rows = [f"# MARAC conference {day(pack.meeting.date)}", ""]
+        rows.append(f"{plural(len(pack.cases), 'case')}, in agenda order:")
+        rows += [
+            f"{n}. {e.case.reference} ({e.section}): {e.case.referral.victim_initials}, "
+            f"{criteria_text(e.case.referral.criteria, e.case.referral.dash_score)}, "
+            f"returns {e.case.returns_in}/{e.case.returns_due}"
+            for n, e in enumerate(pack.cases, 1)
         ]
         return "\n".join(rows)
 
@@ -181,9 +215,10 @@ def _import_directory(settings: Settings, path: Path) -> str:
     async def apply(deps: Dependencies) -> str:
         s = await deps.directory.import_directory(rows)
         return (
-            f"Imported {len(rows)} rows: {s.agencies_created} new agencies, "
+            f"Imported {plural(len(rows), 'row')}: "
+            f"{plural(s.agencies_created, 'new agency', 'new agencies')}, "
             f"{s.people_created} new people, {s.people_updated} updated, "
-            f"{s.memberships_added} new agency contacts."
+            f"{plural(s.memberships_added, 'new agency contact')}."
         )
 
     return _with_deps(settings, apply)
@@ -193,8 +228,8 @@ def _add_meeting(settings: Settings, when: date, capacity: int | None) -> str:
     async def add(deps: Dependencies) -> str:
         added = await deps.conferences.add_meeting(None, when, capacity)
         text = (
-            f"Conference {day(added.meeting.date)} saved with {added.meeting.capacity} "
-            f"places ({added.meeting.listed} taken)."
+            f"Conference {day(added.meeting.date)} saved with "
+            f"{plural(added.meeting.capacity, 'place')} ({added.meeting.listed} taken)."
         )
         if added.newly_listed:
             text += f" Listed waiting cases: {', '.join(added.newly_listed)}."
@@ -225,6 +260,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(_import_directory(settings, args.file))
         elif args.command == "meetings":
             print(_add_meeting(settings, args.date, args.capacity))
+        elif args.command == "agenda":
+            print(_agenda(settings, args.date, args.pack))
         elif args.command == "reminders" and args.reminders_command == "preview":
             print(_reminders_preview(settings, args.at))
         elif args.command == "reminders":

@@ -27,7 +27,7 @@ _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 # Teams shows at most 10 commands per list; these are the ones people type most.
 PERSONAL_COMMANDS: Final = (
     ("refer", "Open a referral card and create a case"),
-    ("agenda", "A conference's agenda: agenda [next|today|YYYY-MM-DD]"),
+    ("agenda", "A conference's agenda or pack: agenda [next|today|YYYY-MM-DD] [pack]"),
     ("case", "A case's summary: case REF"),
     ("cases", "Open cases, missed targets first"),
     ("plan", "A case's action plan: plan REF"),

@@ -2,7 +2,8 @@
 what it is about, check that the clicking user may act on it, and later claim it.
 
 The server decides from the token alone which case, request or action a click is about;
-anything else in the card's data that names one is ignored (PRODUCT.md section 4).
+anything else in the card's data that names one is ignored (PRODUCT.md section 4). A card of a
+closed or withdrawn case answers, politely and in this one place, that it needs nothing more.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from datetime import datetime
 from typing import Generic, TypeVar
 
 from bot.domain.directory import Person
-from bot.domain.errors import NotFound, NotPermitted
+from bot.domain.errors import CaseClosed, NotFound, NotPermitted
+from bot.domain.lifecycle import CaseState
 from bot.ports import TokenInfo, UnitOfWork
 from bot.services.access import denied
 from bot.services.context import UseCaseContext
@@ -44,6 +46,7 @@ class CardKind(Generic[S]):
 
     ``may_act`` None means any registered person the use case admits; otherwise a refusal is
     audited against the subject's case (``case_of``) with ``not_permitted`` as its message.
+    A subject whose case (``case_of``) is closed or withdrawn is answered with ``CaseClosed``.
     """
 
     name: str
@@ -68,7 +71,8 @@ class CardKind(Generic[S]):
         self, ctx: UseCaseContext, uow: UnitOfWork, person: Person, token: str, action: str
     ) -> Click[S]:
         """Resolve a click: NotFound if the token is unknown, of another kind or its subject
-        is gone; NotPermitted (audited) if this person may not act on the subject."""
+        is gone; NotPermitted (audited) if this person may not act on the subject; CaseClosed
+        if the subject's case is closed or withdrawn."""
         issued = await uow.tokens.peek(token)
         subject = await self.load(uow, issued) if issued and issued.kind == self.name else None
         if issued is None or subject is None:
@@ -82,4 +86,14 @@ class CardKind(Generic[S]):
                 NotPermitted(self.not_permitted),
                 self.case_of(subject),
             )
+        case_id = self.case_of(subject)
+        if case_id is not None:
+            case = await uow.cases.by_id(case_id)
+            if case is not None and not case.state.is_open:
+                raise CaseClosed(closed_case_message(case.reference, case.state))
         return Click(token, issued, subject)
+
+
+def closed_case_message(reference: str, state: CaseState) -> str:
+    """What a card of a closed or withdrawn case says when it is used (and after closure)."""
+    return f"{reference} is {state.value}, so this card needs nothing more. Thank you."

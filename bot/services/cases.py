@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from datetime import date
 from typing import Any
 
-from bot.domain.cases import CaseDetail, CaseView
+from bot.domain.cases import AgencyReturn, CaseDetail, CaseView
 from bot.domain.delivery import OutgoingMessage
 from bot.domain.directory import Person
 from bot.domain.errors import NotFound
 from bot.ports import UnitOfWork
-from bot.services.access import audit, denied, records_denials, require
+from bot.services.access import audit, denied, records_denials, require, role_of
 from bot.services.context import UseCaseContext
 from bot.services.discussion import DISCUSSION_CARD
 from bot.services.outbox import PRIVATE_PREFIX, agency_names, enqueue
@@ -20,6 +21,43 @@ from bot.services.outbox import PRIVATE_PREFIX, agency_names, enqueue
 def can_see(person: Person, case: CaseView) -> bool:
     """Need to know: coordinators see every case, a contact only their agencies' cases."""
     return person.is_coordinator or bool(person.agency_keys & set(case.agencies))
+
+
+async def agency_returns(
+    uow: UnitOfWork, case_id: int, agencies: Collection[str] | None = None
+) -> tuple[AgencyReturn, ...]:
+    """The case's information returns in full, with who answered by display name; only
+    ``agencies``' returns when given (need to know: a contact reads their own agency's)."""
+    found = []
+    for request in await uow.cases.information_requests(case_id):
+        if agencies is not None and request.agency_key not in agencies:
+            continue
+        answerer = await uow.directory.person(request.answered_by or "")
+        found.append(
+            AgencyReturn(
+                request.agency_key,
+                request.due,
+                request.known,
+                request.information,
+                request.concerns,
+                (answerer.name if answerer else "a former contact") if request.answered else None,
+                request.answered_at,
+                bool(request.late),
+            )
+        )
+    return tuple(found)
+
+
+async def people_named(uow: UnitOfWork, ids: Iterable[str]) -> dict[str, str]:
+    """'Name (role)' of each person, for the timeline and amendments ('cli' is the operator)."""
+    found: dict[str, str] = {}
+    for aad in set(ids):
+        if aad == "cli":
+            found[aad] = "an operator (marat CLI)"
+            continue
+        who = await uow.directory.person(aad)
+        found[aad] = f"{who.name} ({role_of(who)})" if who else "a former member of the MARAT"
+    return found
 
 
 class Cases:
@@ -64,6 +102,15 @@ class Cases:
             for updater in {a.updated_by for a in actions if a.updated_by}:
                 who = await uow.directory.person(updater)
                 updaters[updater] = who.name if who else "a former contact"
+            shown = {a.id for a in actions}
+            amendments = tuple(
+                a for a in await uow.actions.amendments(case.id) if a.action_id in shown
+            )
+            scope = None if person.is_coordinator else person.agency_keys
+            returns = await agency_returns(uow, case.id, scope)
+            people = await people_named(
+                uow, [t.actor_aad_id for t in transitions] + [a.by for a in amendments]
+            )
             await audit(ctx, uow, person, "case.view", case.id)
             await uow.commit()
         return CaseDetail(
@@ -78,6 +125,9 @@ class Cases:
             discussion_token,
             tuple(actions),
             updaters,
+            returns,
+            people,
+            amendments,
         )
 
     @staticmethod

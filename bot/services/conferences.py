@@ -9,13 +9,15 @@ from enum import StrEnum
 
 from bot.domain.actions import Action
 from bot.domain.cases import Agenda, Meeting, agenda_order
-from bot.domain.deadlines import ConferenceSlot, choose_conference
+from bot.domain.deadlines import ConferenceChoice, ConferenceSlot, choose_conference
 from bot.domain.errors import FieldErrors
 from bot.domain.lifecycle import AWAITING_CONFERENCE
+from bot.domain.wording import day as day_text
 from bot.ports import AuditEvent, UnitOfWork
 from bot.services.access import audit, records_denials, require
 from bot.services.cases import can_see
 from bot.services.context import UseCaseContext
+from bot.services.packs import PACK_BUTTON
 
 
 class AgendaWhich(StrEnum):
@@ -69,6 +71,9 @@ class Conferences:
             shown = {c.id for c in [*cases, *discussions]} | {a.case_id for a in outstanding}
             for case_id in shown:
                 await audit(ctx, uow, person, "agenda.view", case_id)
+            pack_token = None
+            if meeting is not None and person.is_coordinator:
+                pack_token = await PACK_BUTTON.issue(uow, meeting.id, aad, ctx.now())
             await uow.commit()
         return Agenda(
             meeting,
@@ -79,6 +84,7 @@ class Conferences:
             tuple(outstanding),
             returning,
             perpetrator_actions,
+            pack_token,
         )
 
     @records_denials
@@ -94,7 +100,7 @@ class Conferences:
             errors["date"] = "The conference date is in the past."
         elif not ctx.calendar.is_working_day(day):
             name = ctx.calendar.holiday_name(day)
-            errors["date"] = f"{day:%A %-d %B %Y} is not a working day" + (
+            errors["date"] = f"{day_text(day)} is not a working day" + (
                 f" ({name})." if name else "."
             )
         if not 1 <= capacity <= 100:
@@ -144,6 +150,9 @@ class Conferences:
             choice = choose_conference(
                 case.deadlines, [ConferenceSlot(meeting.id, meeting.date, 1)]
             )
+            if case.heard_at is not None:
+                # Heard already (re-listed after a review or deferral): not a missed target.
+                choice = ConferenceChoice(choice.meeting_id, choice.date, choice.target, False)
             await uow.cases.relist(case.id, choice, self.ctx.now(), "conference added")
             listed.append(case.reference)
         return tuple(listed)

@@ -24,6 +24,8 @@ class ServiceOptions:
     conference_capacity: int = 18
     repeat_rule: RepeatRule = RepeatRule.NAME_AND_DOB
     send_time: time = time(9, 0)
+    # A referral received longer ago than this needs its date confirmed in the card.
+    received_max_age_days: int = 28
 
 
 def _nothing() -> None:

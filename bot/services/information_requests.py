@@ -206,11 +206,15 @@ class InformationRequests:
             )
         requests = await uow.cases.information_requests(case.id)
         if all(r.answered for r in requests):
+            which = (
+                "the information return is in"
+                if len(requests) == 1
+                else f"all {len(requests)} information returns are in"
+            )
             await notify_coordinators(
                 uow,
                 f"returns-complete:{case.id}",
-                f"MARAT update: all {len(requests)} information returns are in for "
-                f"{case.reference}.",
+                f"MARAT update: {which} for {case.reference}.",
                 now,
                 case.id,
                 only=case.created_by,

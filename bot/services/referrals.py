@@ -50,9 +50,11 @@ class ReferralRecorded:
 
 @dataclass(frozen=True)
 class ReferralAlreadyRecorded:
-    """The card had been submitted already; ``reference`` is the case it created."""
+    """The card had been submitted already; ``reference`` is the case it created and ``case``
+    that case now, so a second click shows the same dates as the first."""
 
     reference: str | None
+    case: CaseView | None = None
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,14 @@ class Referrals:
         try:
             return await self._submit(aad, token, inputs)
         except _Raced:
-            return ReferralAlreadyRecorded(await self.already_done_reference(token))
+            return await self._already(await self.already_done_reference(token))
+
+    async def _already(self, reference: str | None) -> ReferralAlreadyRecorded:
+        case = None
+        if reference:
+            async with self.ctx.units() as uow:
+                case = await uow.cases.by_reference(reference)
+        return ReferralAlreadyRecorded(reference, case)
 
     async def _submit(self, aad: str, token: str, inputs: Mapping[str, object]) -> ReferralOutcome:
         ctx = self.ctx
@@ -112,15 +121,20 @@ class Referrals:
             person = await require(ctx, uow, aad, "referral.submit")
             click = await REFERRAL_CARD.open(ctx, uow, person, token, "referral.submit")
             if click.issued.used:
-                return ReferralAlreadyRecorded(click.issued.outcome)
+                outcome = click.issued.outcome
+                case = await uow.cases.by_reference(outcome) if outcome else None
+                return ReferralAlreadyRecorded(outcome, case)
             agencies = await uow.directory.agencies()
             today = ctx.today()
             try:
-                referral = parse_referral(inputs, today, [a.key for a in agencies])
+                referral = parse_referral(
+                    inputs, today, [a.key for a in agencies], ctx.options.received_max_age_days
+                )
             except FieldErrors as invalid:
                 return ReferralInvalid(invalid.errors, ReferralForm(token, tuple(agencies), today))
             deadlines = case_deadlines(referral.received_date, ctx.calendar, ctx.policy)
-            slots = await uow.meetings.slots_from(deadlines.earliest_conference)
+            # A referral entered late is never listed at a conference that has already met.
+            slots = await uow.meetings.slots_from(max(deadlines.earliest_conference, today))
             choice = choose_conference(deadlines, slots)
             reference = await uow.cases.next_reference(ctx.options.case_prefix, today.year)
             now = ctx.now()
@@ -179,7 +193,13 @@ class Referrals:
             return
 
     async def _reminders(self, uow: UnitOfWork, case: CaseView) -> list[ReminderPlan]:
-        """Day 2 per agency, day-3 escalation and discussion, and the no-conference alarm."""
+        """Day 2 per agency, day-3 escalation and discussion, and the no-conference alarm;
+        for a referral entered late, none whose day has already gone (they would announce
+        deadlines as if they were still ahead)."""
+        today = self.ctx.today()
+        return [p for p in await self._all_reminders(uow, case) if p.slot >= today]
+
+    async def _all_reminders(self, uow: UnitOfWork, case: CaseView) -> list[ReminderPlan]:
         schedule, d = self.ctx.schedule, case.deadlines
         plans = [
             schedule.information_request(case.id, r.id, r.due)

@@ -14,13 +14,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.domain.actions import ActionStatus
 from bot.domain.clock import LONDON
+from bot.domain.errors import NotFound
 from bot.domain.reminders import ReminderKind, ReminderPlan, ReminderState
+from bot.domain.wording import moment
 from bot.ports import ProactiveCards, ReminderItem, UnitOfWork
 from bot.services.context import UseCaseContext
 from bot.services.outbox import enqueue
-from bot.services.reminder_messages import Effect, ReminderMessages
+from bot.services.reminder_messages import Effect, ReminderMessages, Skip
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +77,8 @@ class ReminderSweep:
             self.ctx.on_outbox()
         return result
 
-    async def effect(self, uow: UnitOfWork, item: ReminderItem) -> Effect | None:
-        """The messages the reminder would send now, or None if it no longer applies."""
+    async def effect(self, uow: UnitOfWork, item: ReminderItem) -> Effect | Skip:
+        """The messages the reminder would send now, or why it no longer applies."""
         return await self.messages.effect(uow, item)
 
     async def _process(self, item: ReminderItem, now: datetime, result: SweepResult) -> None:
@@ -95,10 +96,8 @@ class ReminderSweep:
                     result.dropped += 1
                 else:
                     effect = await self.effect(uow, item)
-                    if effect is None:
-                        await self._finish(
-                            uow, item, ReminderState.CANCELLED, "no longer relevant", now
-                        )
+                    if isinstance(effect, Skip):
+                        await self._finish(uow, item, ReminderState.CANCELLED, effect.why[:64], now)
                         result.cancelled += 1
                     else:
                         for out in effect.messages:
@@ -126,12 +125,7 @@ class ReminderSweep:
             return []
         action = await uow.actions.by_id(item.subject_id)
         case = await uow.cases.by_id(item.case_id)
-        if (
-            action is None
-            or case is None
-            or not case.state.is_open
-            or action.status in (ActionStatus.DONE, ActionStatus.NOT_POSSIBLE)
-        ):
+        if action is None or case is None or not case.state.is_open or action.status.is_closed:
             return []
         calendar = self.ctx.calendar
         due_day = calendar.next_working_day(action.due)
@@ -150,16 +144,54 @@ class ReminderSweep:
             raise _LeaseLost
 
 
+EXPIRED = "expired before it could be sent"
+# What the use cases store when they cancel reminders, as `reminders list` says it.
+CANCELLED_BY = {
+    "answered": "the agency answered",
+    "recorded": "the case discussion was recorded",
+    "done": "the action was done",
+    "not_possible": "the action was not possible",
+    "due date moved": "the action's due date moved",
+    "withdrawn": "the action was withdrawn",
+}
+PURPOSE = {
+    ReminderKind.INFO_DUE: "an agency's information return was due and not in",
+    ReminderKind.INFO_MISSING: "information returns were missing after the due date",
+    ReminderKind.DISCUSSION: "the case discussion was due and not recorded",
+    ReminderKind.CONFERENCE_BEFORE: "the conference was two working days away",
+    ReminderKind.CONFERENCE_DAY: "the conference was that day",
+    ReminderKind.NO_CONFERENCE: "no conference had a free place by the day-14 target",
+    ReminderKind.ACTION_BEFORE: "the action was due the next working day",
+    ReminderKind.ACTION_DUE: "the action was due that day",
+    ReminderKind.ACTION_OVERDUE: "the action was overdue",
+    ReminderKind.ACTION_ESCALATION: "the action was 3 working days overdue",
+}
+
+
 @dataclass(frozen=True)
 class PreviewLine:
-    """One line of `marat reminders preview`."""
+    """One line of `marat reminders preview` or `list`: when, what, which case, what happens
+    (or happened) to it, to whom (agency and display names, never case detail) and why."""
 
     due_at: datetime
     kind: ReminderKind
     case_reference: str | None
-    verdict: str  # "send", "drop (expired)", "cancel (no longer relevant)"
-    recipients: int
-    summary: str
+    verdict: str  # "send", "drop", "cancel"; for `list` the stored state
+    to: str
+    why: str
+
+
+async def _line(
+    sweep: ReminderSweep, uow: UnitOfWork, item: ReminderItem, at: datetime, reference: str | None
+) -> PreviewLine:
+    """What a sweep at ``at`` would do with a live reminder (in a unit of work rolled back)."""
+    if at >= item.expires_at:
+        why = f"{EXPIRED} (it could go until {moment(item.expires_at)})"
+        return PreviewLine(item.due_at, item.kind, reference, "drop", "", why)
+    effect = await sweep.effect(uow, item)
+    if isinstance(effect, Skip):
+        return PreviewLine(item.due_at, item.kind, reference, "cancel", "", effect.why)
+    return PreviewLine(item.due_at, item.kind, reference, "send", effect.to, effect.why)
 
 
 async def preview(
@@ -169,32 +201,44 @@ async def preview(
     unit of work here is rolled back). Returns (sending allowed at ``at``, lines)."""
     lines: list[PreviewLine] = []
     async with sweep.ctx.units() as uow:
-        items = await uow.reminders.due_at(at, limit)
-        for item in items:
+        for item in await uow.reminders.due_at(at, limit):
             case = await uow.cases.by_id(item.case_id) if item.case_id else None
-            reference = case.reference if case else None
-            if at >= item.expires_at:
-                lines.append(
-                    PreviewLine(item.due_at, item.kind, reference, "drop (expired)", 0, "")
-                )
-                continue
-            effect = await sweep.effect(uow, item)
-            if effect is None:
-                lines.append(
-                    PreviewLine(
-                        item.due_at, item.kind, reference, "cancel (no longer relevant)", 0, ""
-                    )
-                )
-            else:
-                lines.append(
-                    PreviewLine(
-                        item.due_at,
-                        item.kind,
-                        reference,
-                        "send",
-                        len(effect.messages),
-                        effect.summary,
-                    )
-                )
+            lines.append(await _line(sweep, uow, item, at, case.reference if case else None))
         # Never commit: previewing issues tokens and reads, and must leave no trace.
     return sweep.ctx.schedule.can_send(at), lines
+
+
+async def case_reminders(sweep: ReminderSweep, reference: str) -> tuple[str, list[PreviewLine]]:
+    """A case's reminders for `marat reminders list`: each with its state, who it went (or
+    will go) to, and why it was sent, cancelled or dropped (or would be sent when due)."""
+    lines: list[PreviewLine] = []
+    async with sweep.ctx.units() as uow:
+        case = await uow.cases.by_reference(reference)
+        if case is None:
+            raise NotFound(f"No case {reference.upper()}.")
+        for item in await uow.reminders.for_case(case.id):
+            lines.append(await _stored(sweep, uow, item, case.reference))
+        # Never commit (as for preview).
+    return case.reference, lines
+
+
+async def _stored(
+    sweep: ReminderSweep, uow: UnitOfWork, item: ReminderItem, reference: str
+) -> PreviewLine:
+    state = item.state.value
+    if item.state is ReminderState.SENT:
+        recipients = await uow.outbox.recipients(f"reminder:{item.key}:")
+        people = [await uow.directory.person(aad) for aad in recipients]
+        to = ", ".join(p.name if p else "a former contact" for p in people) or "nobody"
+        return PreviewLine(item.due_at, item.kind, reference, state, to, PURPOSE[item.kind])
+    if item.state is ReminderState.CANCELLED:
+        why = CANCELLED_BY.get(item.outcome or "", item.outcome or "no longer relevant")
+        return PreviewLine(item.due_at, item.kind, reference, state, "", why)
+    if item.state is ReminderState.DROPPED:
+        why = f"{EXPIRED} (missed while no sweep ran)"
+        return PreviewLine(item.due_at, item.kind, reference, state, "", why)
+    # Pending or claimed: what it would do at its due time, as the database stands now.
+    line = await _line(sweep, uow, item, max(item.due_at, sweep.ctx.now()), reference)
+    verdict = {"send": "would be sent", "cancel": "would be cancelled", "drop": "would drop"}
+    why = f"{verdict[line.verdict]}: {line.why}"
+    return PreviewLine(item.due_at, item.kind, reference, state, line.to, why)

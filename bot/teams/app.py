@@ -27,6 +27,7 @@ from bot.domain.repeats import RepeatRule
 from bot.logs import new_correlation_id
 from bot.ports import Messenger, ProactiveCards
 from bot.services.actions import Actions
+from bot.services.amendments import Amendments
 from bot.services.cases import Cases
 from bot.services.conferences import Conferences
 from bot.services.context import ServiceOptions, UseCaseContext
@@ -35,6 +36,8 @@ from bot.services.discussion import Discussions
 from bot.services.information_requests import InformationRequests
 from bot.services.lifecycle import Lifecycle
 from bot.services.memberships import Memberships
+from bot.services.packs import ConferencePacks
+from bot.services.plan_view import PlanBoard
 from bot.services.plans import Plans
 from bot.services.referrals import Referrals
 from bot.services.reminders import ReminderSweep
@@ -95,15 +98,19 @@ def build_dependencies(
     """Every use case, composed over one context (the dialogs receive them all)."""
     requests = InformationRequests(ctx, cards)
     actions = Actions(ctx, cards)
+    board = PlanBoard(ctx)
+    amendments = Amendments(ctx, board, actions, cards)
     return Dependencies(
         context=ctx,
         referrals=Referrals(ctx, requests),
         information_requests=requests,
         cases=Cases(ctx),
         conferences=Conferences(ctx),
-        plans=Plans(ctx, actions),
+        plans=Plans(ctx, board, actions, amendments),
+        amendments=amendments,
+        packs=ConferencePacks(ctx),
         actions=actions,
-        lifecycle=Lifecycle(ctx),
+        lifecycle=Lifecycle(ctx, cards),
         discussions=Discussions(ctx),
         directory=DirectoryAdmin(ctx),
         memberships=Memberships(ctx, messenger),
@@ -117,6 +124,7 @@ def options_of(settings: Settings) -> ServiceOptions:
         settings.conference_capacity,
         RepeatRule(settings.repeat_rule),
         settings.send_time,
+        settings.received_max_age_days,
     )
 
 

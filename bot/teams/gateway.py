@@ -22,6 +22,7 @@ from botbuilder.schema import (
 )
 from botframework.connector.auth import AuthenticationConstants
 from msrest.exceptions import HttpOperationError
+from msrest.serialization import Model
 
 from bot.domain.delivery import ConnectorAnswer, ConnectorUnavailable, Outcome
 from bot.ports import Address, Member, OutgoingMessage, TeamAddress
@@ -72,6 +73,30 @@ def invoke_card_response(card: Card) -> InvokeResponse:
         status=200,
         body=AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card),
     )
+
+
+class _MessageInvokeResponse(Model):
+    """The Universal Actions "message" answer. botbuilder's AdaptiveCardInvokeResponse types
+    ``value`` as an object, so a text value fails to serialise (HTTP 500); this model types it
+    as the string Teams expects."""
+
+    _attribute_map = {  # noqa: RUF012 - msrest reads this class attribute
+        "status_code": {"key": "statusCode", "type": "int"},
+        "type": {"key": "type", "type": "str"},
+        "value": {"key": "value", "type": "str"},
+    }
+
+    def __init__(self, *, status_code: int, value: str) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.status_code = status_code
+        self.type = "application/vnd.microsoft.activity.message"
+        self.value = value
+
+
+def invoke_text_response(message: str) -> InvokeResponse:
+    """Universal Actions answer that leaves the clicked card as it is and shows ``message``
+    (the answer came as new messages, e.g. a conference pack under its agenda)."""
+    return InvokeResponse(status=200, body=_MessageInvokeResponse(status_code=200, value=message))
 
 
 def invoke_message_response(message: str) -> InvokeResponse:

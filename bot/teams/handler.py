@@ -15,7 +15,7 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import ChannelAccount
 
-from bot.domain.errors import MaratError, NotRegistered
+from bot.domain.errors import CaseClosed, MaratError, NotRegistered
 from bot.logs import correlation_id, new_correlation_id
 from bot.ports import Address, TeamAddress
 from bot.teams.conversations import Conversations
@@ -23,9 +23,11 @@ from bot.teams.gateway import (
     TurnGateway,
     invoke_card_response,
     invoke_message_response,
+    invoke_text_response,
     invoke_value,
 )
 from bot.teams.routing import mentioned_people, parse_command, strip_bot_mention
+from cards.common import message_card
 from cards.help import not_registered_text
 from dialogs import (
     actions,
@@ -70,6 +72,10 @@ VERBS: dict[str, VerbHandler] = {
     "plan.add_action": plan.add_action,
     "plan.remove_action": plan.remove_action,
     "plan.agree": plan.agree,
+    "plan.open_amendment": plan.open_amendment,
+    "plan.change_action": plan.change_action,
+    "plan.withdraw_action": plan.withdraw_action,
+    "agenda.pack": agenda.pack_button,
     "action.update": actions.update,
     "discussion.record": discussion.record,
 }
@@ -196,6 +202,9 @@ class MaratBot(TeamsActivityHandler):  # type: ignore[misc]
             return await call()
         except NotRegistered:
             return Reply(text=not_registered_text(self.deps.help_contact))
+        except CaseClosed as closed:
+            # A card of a closed case: replaced by a polite word, whatever was clicked.
+            return Reply(card=message_card(str(closed)), replace=True)
         except MaratError as refusal:
             return Reply(text=str(refusal))
         except Exception:
@@ -244,6 +253,8 @@ class MaratBot(TeamsActivityHandler):  # type: ignore[misc]
             await gateway.send_text(reply.text)
         if reply.card is not None:
             await gateway.send_card(reply.card)
+        for card in reply.more:
+            await gateway.send_card(card)
         await self._deliver_privately(reply, turn)
 
     async def _deliver_privately(self, reply: Reply, turn: TurnInfo) -> None:
@@ -274,6 +285,12 @@ class MaratBot(TeamsActivityHandler):  # type: ignore[misc]
         turn = self._turn(turn_context)
         reply = await self._verb(turn, verb, data)
         await self._deliver_privately(reply, turn)
+        if reply.card is not None and not reply.replace:
+            # New messages under the clicked card, which stays as it is.
+            await self._deliver(
+                TurnGateway(turn_context), Reply(card=reply.card, more=reply.more), turn
+            )
+            return invoke_text_response(reply.text or "Sent below.")
         if reply.card is not None:
             return invoke_card_response(reply.card)
         return invoke_message_response(reply.text or "Done.")

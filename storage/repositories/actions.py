@@ -9,8 +9,22 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.actions import Action, ActionDraft, ActionStatus, ActionUpdate
-from storage.models import ActionRow, ActionUpdateRow, AgencyRow, CaseAgencyRow, CaseRow
+from bot.domain.actions import (
+    Action,
+    ActionDraft,
+    ActionStatus,
+    ActionUpdate,
+    Amendment,
+    AmendmentKind,
+)
+from storage.models import (
+    ActionAmendmentRow,
+    ActionRow,
+    ActionUpdateRow,
+    AgencyRow,
+    CaseAgencyRow,
+    CaseRow,
+)
 from storage.repositories._common import OPEN_STATES
 
 
@@ -59,15 +73,22 @@ class SqlActions:
         )
         return bool(getattr(result, "rowcount", 0) == 1)
 
-    async def add(self, case_id: int, draft: ActionDraft, by: str, at: datetime) -> int:
+    async def _involve(self, case_id: int, agency_key: str) -> int:
+        """The agency's id, made involved in the case: the agency that will act must be able
+        to see it (need to know)."""
         agency_id = await self.session.scalar(
-            select(AgencyRow.id).where(AgencyRow.key == draft.agency_key)
+            select(AgencyRow.id).where(AgencyRow.key == agency_key)
         )
         if agency_id is None:
             raise LookupError("unknown agency")
         if await self.session.get(CaseAgencyRow, (case_id, agency_id)) is None:
-            # The agency that will act must be able to see the case (need to know).
             self.session.add(CaseAgencyRow(case_id=case_id, agency_id=agency_id))
+        return agency_id
+
+    async def add(
+        self, case_id: int, draft: ActionDraft, by: str, at: datetime, agreed: bool = False
+    ) -> int:
+        agency_id = await self._involve(case_id, draft.agency_key)
         row = ActionRow(
             case_id=case_id,
             agency_id=agency_id,
@@ -77,6 +98,7 @@ class SqlActions:
             status=ActionStatus.OPEN.value,
             created_by=by,
             created_at=at,
+            agreed_at=at if agreed else None,
         )
         self.session.add(row)
         await self.session.flush()
@@ -135,3 +157,42 @@ class SqlActions:
         if due_before is not None:
             where.append(ActionRow.due_date < due_before)
         return await self._actions(*where)
+
+    async def change(self, action_id: int, due: date, agency_key: str) -> None:
+        """Move an agreed action's due date and/or give it to another agency (involved)."""
+        row = await self.session.get(ActionRow, action_id)
+        if row is None:
+            raise LookupError("unknown action")
+        row.agency_id = await self._involve(row.case_id, agency_key)
+        row.due_date = due
+        await self.session.flush()
+
+    async def withdraw(self, action_id: int, reason: str, by: str, at: datetime) -> None:
+        """The coordinator withdrew the action: closed, with the reason as its note."""
+        await self.record_update(action_id, ActionUpdate(ActionStatus.WITHDRAWN, reason), by, at)
+
+    async def record_amendment(self, case_id: int, amendment: Amendment) -> None:
+        self.session.add(
+            ActionAmendmentRow(
+                action_id=amendment.action_id,
+                case_id=case_id,
+                kind=amendment.kind.value,
+                before=amendment.before,
+                after=amendment.after,
+                reason=amendment.reason,
+                by=amendment.by,
+                at=amendment.at,
+            )
+        )
+        await self.session.flush()
+
+    async def amendments(self, case_id: int) -> list[Amendment]:
+        rows = await self.session.scalars(
+            select(ActionAmendmentRow)
+            .where(ActionAmendmentRow.case_id == case_id)
+            .order_by(ActionAmendmentRow.at, ActionAmendmentRow.id)
+        )
+        return [
+            Amendment(r.action_id, AmendmentKind(r.kind), r.before, r.after, r.reason, r.by, r.at)
+            for r in rows
+        ]

@@ -35,6 +35,7 @@ from storage.repositories._common import OPEN_STATES, is_postgres
 
 EarlierCase = aliased(CaseRow)
 LatestListing = aliased(ListingRow)
+HeardMeeting = aliased(MeetingRow)
 
 
 def _latest_listing_id() -> Any:
@@ -171,9 +172,17 @@ class SqlCases:
     async def _views(self, where: Sequence[object]) -> list[CaseView]:
         rows = (
             await self.session.execute(
-                select(CaseRow, ReferralRow, ListingRow, MeetingRow.date, EarlierCase.reference)
+                select(
+                    CaseRow,
+                    ReferralRow,
+                    ListingRow,
+                    MeetingRow.date,
+                    EarlierCase.reference,
+                    HeardMeeting.date,
+                )
                 .join(ReferralRow, ReferralRow.case_id == CaseRow.id)
                 .outerjoin(EarlierCase, EarlierCase.id == CaseRow.repeat_of)
+                .outerjoin(HeardMeeting, HeardMeeting.id == CaseRow.heard_meeting_id)
                 # The latest listing: the open one, or for a heard, withdrawn or closed case
                 # the one it ended on (the case must stay readable after its place is freed).
                 .join(ListingRow, ListingRow.id == _latest_listing_id())
@@ -209,7 +218,7 @@ class SqlCases:
         ).all():
             returns[case_id] = (answered, total)
         views = []
-        for case, ref, listing, meeting_date, repeat_of in rows:
+        for case, ref, listing, meeting_date, repeat_of, heard_date in rows:
             answered, total = returns.get(case.id, (0, 0))
             views.append(
                 CaseView(
@@ -256,6 +265,7 @@ class SqlCases:
                     repeat_of=repeat_of if case.repeat else None,
                     previous_case=None if case.repeat else repeat_of,
                     heard_at=case.heard_at,
+                    heard_meeting_date=heard_date,
                 )
             )
         return views
@@ -327,7 +337,16 @@ class SqlCases:
         )
         return [
             InformationRequest(
-                r.id, r.case_id, key, r.due_date, r.answered_at, r.answered_by, r.known, r.late
+                r.id,
+                r.case_id,
+                key,
+                r.due_date,
+                r.answered_at,
+                r.answered_by,
+                r.known,
+                r.late,
+                r.information,
+                r.concerns,
             )
             for r, key in rows.all()
         ]

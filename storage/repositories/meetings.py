@@ -51,6 +51,10 @@ class SqlMeetings:
         row = await self.session.scalar(select(MeetingRow).where(MeetingRow.date == day))
         return (await self._with_counts([row]))[0] if row else None
 
+    async def by_id(self, meeting_id: int) -> Meeting | None:
+        row = await self.session.get(MeetingRow, meeting_id)
+        return (await self._with_counts([row]))[0] if row else None
+
     async def next_on_or_after(self, day: date) -> Meeting | None:
         row = await self.session.scalar(
             select(MeetingRow).where(MeetingRow.date >= day).order_by(MeetingRow.date).limit(1)

@@ -188,3 +188,14 @@ class SqlOutbox:
             if rank.get(state, 0) > rank.get(states.get(recipient, ""), 0):
                 states[recipient] = state
         return states
+
+    async def recipients(self, key_prefix: str) -> dict[str, str]:
+        """Who the messages whose key starts with ``key_prefix`` are for, and their delivery
+        state (e.g. every message one reminder caused)."""
+        pattern = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = await self.session.execute(
+            select(OutboxRow.recipient, OutboxRow.status)
+            .where(OutboxRow.key.like(pattern + "%", escape="\\"))
+            .order_by(OutboxRow.id)
+        )
+        return {recipient: state for recipient, state in rows.all()}

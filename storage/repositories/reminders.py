@@ -137,6 +137,40 @@ class SqlReminders:
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
+    async def reschedule(self, plans: Sequence[ReminderPlan], at: datetime) -> int:
+        """Plan reminders again after their subject moved: a cancelled row with the same key
+        (an action moved back to an earlier due date) comes back to life; the rest are new."""
+        revived = 0
+        for plan in plans:
+            result = await self.session.execute(
+                update(ReminderRow)
+                .where(
+                    ReminderRow.key == plan.key,
+                    ReminderRow.state == ReminderState.CANCELLED.value,
+                )
+                .values(
+                    state=ReminderState.PENDING.value,
+                    due_at=plan.due_at,
+                    expires_at=plan.expires_at,
+                    outcome=None,
+                    done_at=None,
+                )
+            )
+            revived += int(getattr(result, "rowcount", 0) or 0)
+        return revived + await self.schedule(plans, at)
+
+    async def cancel_case(self, case_id: int, reason: str, at: datetime) -> int:
+        """Every pending reminder of a case that has been closed or withdrawn."""
+        result = await self.session.execute(
+            update(ReminderRow)
+            .where(
+                ReminderRow.case_id == case_id,
+                ReminderRow.state == ReminderState.PENDING.value,
+            )
+            .values(state=ReminderState.CANCELLED.value, outcome=reason, done_at=at)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def for_case(self, case_id: int) -> list[ReminderItem]:
         rows = await self.session.scalars(
             select(ReminderRow)

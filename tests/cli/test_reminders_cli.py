@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.domain.clock import FixedClock
 from bot.domain.lifecycle import CaseState
 from bot.ops.cli import main as cli_main
+from bot.services.reminders import ReminderSweep
+from cards.proactive import TeamsCards
 from storage.models import AuditRow, CardTokenRow, OutboxRow, ReminderRow
 from tests.support.builders import COORDINATOR, POLICE_CONTACT, referral_inputs, seed_directory
 from tests.support.services import make_services, refer
@@ -95,6 +97,17 @@ async def answer_for_police(engine: AsyncEngine, clock: FixedClock) -> None:
     )
 
 
+def sent_to(line: str) -> tuple[str, set[str]]:
+    """The agency and the display names a preview line names as its recipients."""
+    group = line.split(" to [", 1)[1].split("]", 1)[0]
+    agency, people = group.split(": ", 1)
+    return agency, {name.strip() for name in people.split(",")}
+
+
+def because(line: str) -> str:
+    return line.split(" because ", 1)[1]
+
+
 async def test_preview_lists_the_day_two_reminders_with_their_recipients_and_sends_nothing(
     seeded: AsyncEngine, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -103,23 +116,25 @@ async def test_preview_lists_the_day_two_reminders_with_their_recipients_and_sen
     assert await marat(["reminders", "preview", "--at", "2027-01-06T09:00"]) == 0
 
     output = capsys.readouterr().out
-    assert output.splitlines()[0] == "At Wed 06 Jan 2027 09:00 (Europe/London):"
+    assert output.splitlines()[0] == "At Wed 6 Jan 2027 09:00 (Europe/London):"
     assert "nothing is sent at this time" not in output
     day_two = lines_with(output, "inforeq.reminder")
     assert len(day_two) == 3, output  # one per involved agency
     for line in day_two:
-        assert "Wed 06 Jan 2027 09:00" in line and REFERENCE in line and " send to " in line
-    # Police: Pat and the coordinator; IDVA service: the coordinator; Housing: Harper and the
-    # coordinator.
-    counts = sorted(line.split(" send to ")[1] for line in day_two)
-    assert counts == ["1 (1 contacts)", "2 (2 contacts)", "2 (2 contacts)"]
+        assert "Wed 6 Jan 2027 09:00" in line and REFERENCE in line and " send to [" in line
+    # Each line names the agency and its contacts by display name, and says why it goes.
+    assert sorted(sent_to(line) for line in day_two) == [
+        ("Housing", {"Harper Housing", "Casey Coordinator"}),
+        ("IDVA service", {"Casey Coordinator"}),
+        ("Police", {"Pat Police", "Casey Coordinator"}),
+    ]
+    assert {because(line) for line in day_two} == {
+        f"{agency}'s information is due by the end of Wed 6 Jan 2027 and not in"
+        for agency in ("Police", "IDVA service", "Housing")
+    }
+    assert "Jane" not in output and "Testcase" not in output, "no case detail"
     assert len(output.strip().splitlines()) == 4, "nothing else is due by then"
     assert await snapshot(seeded) == before, "a preview changes nothing"
-
-
-def summary_of(line: str) -> set[str]:
-    """The names in the "(…)" at the end of a preview line."""
-    return {name.strip() for name in line.rsplit("(", 1)[1].rstrip(")").split(",")}
 
 
 async def test_preview_of_day_three_shows_the_escalation_and_the_discussion_and_sends_nothing(
@@ -131,11 +146,15 @@ async def test_preview_of_day_three_shows_the_escalation_and_the_discussion_and_
 
     output = capsys.readouterr().out
     (escalation,) = lines_with(output, "inforeq.escalation")
-    assert " send to 1 (" in escalation
-    assert summary_of(escalation) == {"Police", "IDVA service", "Housing"}
+    assert sent_to(escalation) == ("coordinator", {"Casey Coordinator"})
+    assert because(escalation) == (
+        "3 information returns of 3 missing: Police, Housing, IDVA service"
+    )
     (discussion,) = lines_with(output, "discussion.reminder")
-    # The coordinator's card, and a text to Pat and Harper (the coordinator gets one message).
-    assert discussion.endswith(" send to 3 (3 people)")
+    # The coordinator's card, and a text to each involved agency's contacts.
+    assert " to [coordinator (with the discussion card): Casey Coordinator; Police: " in discussion
+    assert "Harper Housing" in discussion and "Pat Police" in discussion
+    assert because(discussion) == "the case discussion is on Thu 7 Jan 2027 and not recorded"
     assert await snapshot(seeded) == before, "not even the discussion card's token is kept"
 
 
@@ -149,10 +168,10 @@ async def test_preview_after_an_answer_leaves_that_agency_out(
     output = capsys.readouterr().out
     assert len(lines_with(output, "inforeq.reminder")) == 2, "Police's reminder was cancelled"
     (escalation,) = lines_with(output, "inforeq.escalation")
-    assert summary_of(escalation) == {"IDVA service", "Housing"}
+    assert because(escalation) == "2 information returns of 3 missing: Housing, IDVA service"
 
 
-async def test_preview_of_a_withdrawn_case_shows_its_reminders_as_no_longer_relevant(
+async def test_a_withdrawn_case_s_reminders_are_cancelled_at_once_and_listed_so(
     seeded: AsyncEngine, clock: FixedClock, capsys: pytest.CaptureFixture[str]
 ) -> None:
     await make_services(seeded, clock).lifecycle.change_case(
@@ -160,10 +179,13 @@ async def test_preview_of_a_withdrawn_case_shows_its_reminders_as_no_longer_rele
     )
 
     assert await marat(["reminders", "preview", "--at", "2027-01-06T09:00"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == ["  nothing is due"]
 
-    day_two = lines_with(capsys.readouterr().out, "inforeq.reminder")
-    assert len(day_two) == 3
-    assert all(line.endswith("cancel (no longer relevant)") for line in day_two)
+    assert await marat(["reminders", "list", "--case", REFERENCE]) == 0
+    rows = capsys.readouterr().out.splitlines()[1:]
+    assert len(rows) == 5
+    for row in rows:
+        assert " cancelled  because the case is withdrawn" in row, row
 
 
 async def test_preview_in_the_evening_says_nothing_is_sent_at_that_time(
@@ -175,7 +197,7 @@ async def test_preview_in_the_evening_says_nothing_is_sent_at_that_time(
 
     output = capsys.readouterr().out
     head = output.splitlines()[0]
-    assert head.startswith("At Wed 06 Jan 2027 20:00 (Europe/London): nothing is sent at this time")
+    assert head.startswith("At Wed 6 Jan 2027 20:00 (Europe/London): nothing is sent at this time")
     assert "08:00-18:00 on working days" in head
     assert await snapshot(seeded) == before
 
@@ -192,7 +214,7 @@ async def test_preview_before_anything_is_due_says_so(
 ) -> None:
     assert await marat(["reminders", "preview", "--at", "2027-01-05T09:00"]) == 0
     output = capsys.readouterr().out
-    assert output.splitlines() == ["At Tue 05 Jan 2027 09:00 (Europe/London):", "  nothing is due"]
+    assert output.splitlines() == ["At Tue 5 Jan 2027 09:00 (Europe/London):", "  nothing is due"]
 
 
 @pytest.mark.parametrize(
@@ -208,7 +230,7 @@ def test_a_malformed_at_gets_a_usage_error(when: str, capsys: pytest.CaptureFixt
     assert "Traceback" not in error
 
 
-async def test_list_shows_the_case_s_reminders_with_their_states(
+async def test_list_shows_the_case_s_reminders_with_their_states_recipients_and_reasons(
     seeded: AsyncEngine, clock: FixedClock, capsys: pytest.CaptureFixture[str]
 ) -> None:
     await answer_for_police(seeded, clock)
@@ -218,7 +240,7 @@ async def test_list_shows_the_case_s_reminders_with_their_states(
     rows = capsys.readouterr().out.splitlines()
     assert rows[0] == f"Reminders of {REFERENCE}:"
     listed = [row.split() for row in rows[1:]]
-    # Each row: Ddd DD Mon YYYY HH:MM kind state [outcome]
+    # Each row: Ddd D Mon YYYY HH:MM kind state [to [...]] because why
     assert sorted((r[5], r[6]) for r in listed) == [
         ("discussion.reminder", "pending"),
         ("inforeq.escalation", "pending"),
@@ -227,14 +249,44 @@ async def test_list_shows_the_case_s_reminders_with_their_states(
         ("inforeq.reminder", "pending"),
     ]
     assert [" ".join(r[:5]) for r in listed] == [
-        "Wed 06 Jan 2027 09:00",
-        "Wed 06 Jan 2027 09:00",
-        "Wed 06 Jan 2027 09:00",
-        "Thu 07 Jan 2027 09:00",
-        "Thu 07 Jan 2027 09:00",
+        "Wed 6 Jan 2027 09:00",
+        "Wed 6 Jan 2027 09:00",
+        "Wed 6 Jan 2027 09:00",
+        "Thu 7 Jan 2027 09:00",
+        "Thu 7 Jan 2027 09:00",
     ]
-    (cancelled,) = [r for r in listed if r[6] == "cancelled"]
-    assert cancelled[7:] == ["answered"]
+    (cancelled,) = [row for row in rows[1:] if " cancelled " in row]
+    assert because(cancelled) == "the agency answered"
+    pending = [row for row in rows[1:] if " inforeq.reminder " in row and " pending " in row]
+    assert sorted(sent_to(row) for row in pending) == [
+        ("Housing", {"Harper Housing", "Casey Coordinator"}),
+        ("IDVA service", {"Casey Coordinator"}),
+    ]
+    assert all(because(row).startswith("would be sent: ") for row in pending)
+
+
+async def test_list_names_who_a_sent_reminder_went_to(
+    seeded: AsyncEngine, clock: FixedClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clock.set(datetime(2027, 1, 6, 9, 0, tzinfo=UTC))
+    sweep = ReminderSweep(make_services(seeded, clock).context, TeamsCards())
+    assert (await sweep.run()).sent == 3
+
+    assert await marat(["reminders", "list", "--case", REFERENCE]) == 0
+
+    rows = capsys.readouterr().out.splitlines()[1:]
+    sent = [row for row in rows if " sent " in row]
+    assert len(sent) == 3
+    named = sorted(
+        sorted(name.strip() for name in row.split(" to [", 1)[1].split("]", 1)[0].split(","))
+        for row in sent
+    )
+    assert named == [
+        ["Casey Coordinator"],
+        ["Casey Coordinator", "Harper Housing"],
+        ["Casey Coordinator", "Pat Police"],
+    ]
+    assert {because(row) for row in sent} == {"an agency's information return was due and not in"}
 
 
 async def test_list_of_an_unknown_case_is_reported_plainly(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.playground import Stack
+from bot.ops.launcher import Stack
 from tests.support.playground_page import PlaygroundPage, open_playground
 from tests.support.renderer import ROOT, renderer_missing
 from tests.support.summary import report
@@ -73,10 +73,10 @@ async def test_the_readme_walkthrough_in_the_playground_page(stack: Stack) -> No
         await page.shot("agenda", agenda)
 
         await page.say(f"case {reference}")
-        case = await page.wait_card(re.compile(rf"{reference} · "))
+        case = await page.wait_card(re.compile(rf"{reference} · \w+.*Timeline"))
         shown = await case.inner_text()
         assert "Information returns" in shown
-        assert "returned" in shown
+        assert RETURNED in shown, "the coordinator reads the research the agency returned"
         await page.shot("case", case)
 
     assert all("127.0.0.1" not in url for url in page.blocked)

@@ -131,5 +131,6 @@ async def test_requests_arrive_proactively_and_an_execute_answer_counts(
     _, case = await pg.wait_card(since=k, predicate=lambda c: "Information returns" in facts_of(c))
     facts = facts_of(case)
     assert facts["Information returns"] == "1/2", facts
-    assert facts[involved[0]] == "returned", facts
+    assert facts[involved[0]].startswith("returned "), facts
+    assert facts[involved[0]].endswith(" by Alex Wilber"), facts
     assert facts[involved[1]].startswith("awaited"), facts

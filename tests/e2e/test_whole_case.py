@@ -1,9 +1,11 @@
 """End to end through the Agents Playground: one case from referral to closure.
 
 ``marat serve --demo``: the Playground's user Alex Wilber is the coordinator and a contact of
-every agency, so he refers the case, answers an information request, drafts and agrees the
-plan, receives both agencies' action cards, updates them, reviews the case and closes it. Every
-step waits on the Playground's websocket (never a fixed sleep). Every name is fictional.
+every agency, so he refers the case, answers an information request and reads the return back
+on `/case`, drafts the plan and agrees it outside a conference (the case's conference is still
+ahead), receives both agencies' action cards, moves one action's due date (its card is updated
+in place), updates them, reviews the case and closes it, and sees nothing left open. Every step
+waits on the Playground's websocket (never a fixed sleep). Every name is fictional.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.domain.calendar import WorkingDayCalendar
+from bot.domain.wording import day
 from tests.support.playground import (
     CARD_CONTENT_TYPE,
+    CARD_UPDATES,
     JSON,
     REFERENCE,
     PlaygroundClient,
@@ -36,6 +40,10 @@ SECOND_ACTION = "{agency} to fit additional locks and a doorbell camera at the a
 DONE_NOTE = "Order served in person (synthetic)."
 NOT_POSSIBLE_NOTE = "The victim has moved out of the area (synthetic)."
 REVIEW_REASON = "Risk not reduced: the victim has moved and a new incident was reported."
+RETURNED = "Synthetic: one call-out last year."
+EMERGENCY = "Emergency meeting the same day after a new incident (synthetic)."
+MOVED = "The locksmith can only come the week after (synthetic)."
+BY = " · Alex Wilber (coordinator)"
 
 
 def london_today() -> date:
@@ -64,6 +72,30 @@ def timeline_of(card: JSON) -> list[str]:
         if element.get("type") == "TextBlock" and element.get("text") == "Timeline":
             return [str(fact["value"]) for fact in body[index + 1]["facts"]]
     raise AssertionError(f"no timeline on {card_text(card)!r}")
+
+
+def returns_of(card: JSON) -> dict[str, dict[str, str]]:
+    """The case card's information returns by agency: its state and what it returned."""
+    body = card["body"]
+    start = next(i for i, e in enumerate(body) if e.get("text") == "Information returns")
+    found: dict[str, dict[str, str]] = {}
+    for element in body[start + 1 :]:
+        if element.get("type") != "Container":
+            break
+        facts = [f for item in element["items"] for f in item.get("facts", [])]
+        agency, *detail = facts
+        found[str(agency["title"])] = {"state": str(agency["value"])} | {
+            str(f["title"]): str(f["value"]) for f in detail
+        }
+    return found
+
+
+async def change_form(pg: PlaygroundClient, message: JSON, card: JSON, description: str) -> JSON:
+    """Press "Change or withdraw" on the agreed action's row: the card with its form."""
+    for row in card["body"]:
+        if row.get("type") == "ColumnSet" and description in card_text({"body": [row]}):
+            return await click(pg, message, {"body": [row]}, "plan.open_amendment")
+    raise AssertionError(f"no change button for {description!r} on {card_text(card)!r}")
 
 
 def is_plan_card(reference: str) -> Any:
@@ -150,15 +182,55 @@ async def test_a_coordinator_runs_a_case_from_referral_to_closure(pg: Playground
         request,
         "inforeq.submit",
         known="yes",
-        information="Synthetic: one call-out last year.",
+        information=RETURNED,
     )
     assert f"You answered for {first}" in card_text(answered)
+
+    # -- the coordinator reads the return back on /case -------------------------------------
+    k = pg.mark()
+    await pg.send_text(f"/case {reference}")
+    _, case = await pg.wait_card(
+        since=k, predicate=lambda c: card_text(c).startswith(f"{reference} · ")
+    )
+    returns = returns_of(case)
+    assert (
+        returns[first]["state"].startswith("returned ")
+        and "by Alex Wilber" in (returns[first]["state"])
+    )
+    assert returns[first]["Known to the agency"] == "yes"
+    assert returns[first]["Information"] == RETURNED
+    assert returns[second]["state"].startswith("awaited (due ")
+
+    # -- the agenda's "Conference pack" button: the pack arrives under the agenda ------------
+    k = pg.mark()
+    await pg.send_text("/agenda")
+    agenda_message, agenda = await pg.wait_card(
+        since=k, predicate=lambda c: card_text(c).startswith("MARAC conference ")
+    )
+    button = execute_action(agenda, "agenda.pack")
+    k = pg.mark()
+    response = await pg.execute(
+        agenda_message["messageId"], "agenda.pack", button["data"], button["title"]
+    )
+    assert response["type"] == "application/vnd.microsoft.activity.message", response
+    _, pack = await pg.wait_card(
+        since=k,
+        predicate=lambda c: reference in card_text(c) and "Information returns" in card_text(c),
+    )
+    assert returns_of(pack)[first]["Information"] == RETURNED
 
     # -- the plan: two actions (one perpetrator-focused), agreed -------------------------------
     k = pg.mark()
     await pg.send_text(f"/plan {reference}")
     plan_message, plan = await pg.wait_card(since=k, predicate=is_plan_card(reference))
-    assert set(inputs_of(plan)) == {"agency", "description", "due_date", "perpetrator_focused"}
+    assert set(inputs_of(plan)) == {
+        "agency",
+        "description",
+        "due_date",
+        "perpetrator_focused",
+        "outside_conference",
+        "outside_reason",
+    }
     first_action = FIRST_ACTION.format(agency=first)
     second_action = SECOND_ACTION.format(agency=second)
     plan = await click(
@@ -183,9 +255,22 @@ async def test_a_coordinator_runs_a_case_from_referral_to_closure(pg: Playground
         perpetrator_focused="no",
     )
     assert "New actions (2)" in card_text(plan), card_text(plan)
+    # The case's conference has not met yet: agreeing now is explicitly outside a conference.
+    refused = await click(pg, plan_message, plan, "plan.agree")
+    assert "has not met yet" in card_text(refused), card_text(refused)
+    assert "Plan agreed" not in card_text(refused)
     k = pg.mark()
-    agreed = await click(pg, plan_message, plan, "plan.agree")
+    agreed = await click(
+        pg,
+        plan_message,
+        refused,
+        "plan.agree",
+        outside_conference="yes",
+        outside_reason=EMERGENCY,
+    )
     assert f"Plan agreed · {reference}" in card_text(agreed), card_text(agreed)
+    today_text = day(london_today())
+    assert f"agreed outside a conference on {today_text}: {EMERGENCY}" in card_text(agreed)
     shown = facts_of(agreed)
     assert set(shown) == {first, second}, shown
     assert shown[first].startswith(f"{first_action} (by ")
@@ -207,6 +292,31 @@ async def test_a_coordinator_runs_a_case_from_referral_to_closure(pg: Playground
         if n.get("type") == "Action.Execute"
     }
     assert verbs == {"action.update"}
+
+    # -- the agreed plan is amended: the second action's due date moves ------------------------
+    k = pg.mark()
+    await pg.send_text(f"/plan {reference}")
+    plan_message, plan = await pg.wait_card(since=k, predicate=is_plan_card(reference))
+    form = await change_form(pg, plan_message, plan, second_action)
+    assert set(inputs_of(form)) == {"due_date", "agency", "reason"}
+    new_due = due_date(21)
+    k = pg.mark()
+    changed = await click(
+        pg,
+        plan_message,
+        form,
+        "plan.change_action",
+        due_date=new_due,
+        agency=second_key,
+        reason=MOVED,
+    )
+    assert "Action changed: Due date moved from " in card_text(changed), card_text(changed)
+    second_message, second_card = await pg.wait_card(
+        since=k,
+        actions=CARD_UPDATES,
+        predicate=lambda c: is_action_card(reference, second)(c) and MOVED in card_text(c),
+    )
+    assert facts_of(second_card)["Due"] == day(date.fromisoformat(new_due))
 
     # -- one done, one not possible (each with a note) -----------------------------------------
     updated = await click(
@@ -233,7 +343,7 @@ async def test_a_coordinator_runs_a_case_from_referral_to_closure(pg: Playground
     await command(pg, f"review {reference} {REVIEW_REASON}", f"{reference} is under review.")
     await command(pg, f"close {reference}", f"{reference} is closed.")
 
-    # -- the case card: closed, with its whole timeline ---------------------------------------
+    # -- the case card: closed, with its whole timeline and nothing left open -----------------
     k = pg.mark()
     await pg.send_text(f"/case {reference}")
     _, case = await pg.wait_card(
@@ -241,10 +351,15 @@ async def test_a_coordinator_runs_a_case_from_referral_to_closure(pg: Playground
     )
     assert card_text(case).startswith(f"{reference} · closed"), card_text(case)
     assert timeline_of(case) == [
-        "referred",
-        "heard: plan agreed at the conference",
-        "monitoring",
-        f"review: {REVIEW_REASON}",
-        "closed",
+        f"referred{BY}",
+        f"heard: plan agreed outside a conference: {EMERGENCY}{BY}",
+        f"monitoring{BY}",
+        f"review: {REVIEW_REASON}{BY}",
+        f"closed{BY}",
     ]
-    assert facts_of(case)["Information returns"] == "1/2"
+    facts = facts_of(case)
+    assert facts["Information returns"] == "1/2"
+    assert facts["Conference"] == f"plan agreed outside a conference on {today_text}"
+    assert returns_of(case)[second] == {"state": "not returned (the case is closed)"}
+    assert "awaited" not in card_text(case)
+    assert "Due date moved from " in card_text(case) and MOVED in card_text(case)

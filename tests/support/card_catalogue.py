@@ -16,9 +16,17 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.domain.actions import Action, ActionStatus
+from bot.domain.actions import Action, ActionStatus, Amendment, AmendmentKind
 from bot.domain.calendar import WorkingDayCalendar
-from bot.domain.cases import Agenda, CaseDetail, CaseView, Discussion, Listing, Meeting
+from bot.domain.cases import (
+    AgencyReturn,
+    Agenda,
+    CaseDetail,
+    CaseView,
+    Discussion,
+    Listing,
+    Meeting,
+)
 from bot.domain.deadlines import CaseDeadlines
 from bot.domain.directory import (
     DEFAULT_AGENCIES,
@@ -30,7 +38,8 @@ from bot.domain.directory import (
     agency_key,
 )
 from bot.domain.lifecycle import CaseState, Transition
-from bot.domain.referral import parse_referral
+from bot.domain.pack import conference_pack
+from bot.domain.referral import RECEIVED_CONFIRMED, parse_referral
 from cards.action import action_card, actions_card
 from cards.agenda import agenda_card
 from cards.case import case_card, cases_card, meetings_card
@@ -39,8 +48,11 @@ from cards.directory import agencies_card
 from cards.discussion import discussion_card, discussion_recorded_card
 from cards.help import help_card
 from cards.information_request import answered_card, closed_card, information_request_card
-from cards.plan import plan_agreed_card, plan_card
-from cards.referral import already_submitted_card, referral_card, referral_done_card
+from cards.pack import pack_case_card, pack_summary_card
+from cards.plan import plan_card
+from cards.plan_agreed import plan_agreed_card
+from cards.referral import referral_card
+from cards.referral_recorded import already_submitted_card, referral_done_card
 from tests.support.builders import COORDINATOR, POLICE_CONTACT, referral_inputs
 
 Card = dict[str, Any]
@@ -58,6 +70,8 @@ def a_case(
     breach: bool = False,
     meeting: date | None = date(2027, 1, 14),
     state: CaseState = CaseState.REFERRED,
+    heard_at: datetime | None = None,
+    heard_meeting: date | None = None,
     **inputs: str,
 ) -> CaseView:
     """The default synthetic referral (Jane Testcase), as a case listed at a conference."""
@@ -79,6 +93,8 @@ def a_case(
         3,
         AT,
         COORDINATOR,
+        heard_at=heard_at,
+        heard_meeting_date=heard_meeting,
     )
 
 
@@ -116,7 +132,44 @@ LOCKS = an_action(
 )
 
 
-def _detail(coordinator: bool) -> CaseDetail:
+POLICE_RETURN = AgencyReturn(
+    "police",
+    date(2027, 1, 6),
+    True,
+    "Two call-outs to the address in 2026 (synthetic).",
+    "The person causing harm was released on bail last week (synthetic).",
+    "Pat Police",
+    datetime(2027, 1, 7, 9, 30, tzinfo=UTC),
+    True,
+)
+RETURNS = (
+    POLICE_RETURN,
+    AgencyReturn("idva-service", date(2027, 1, 6)),
+    AgencyReturn(
+        "housing",
+        date(2027, 1, 6),
+        False,
+        None,
+        None,
+        "Harper Housing",
+        datetime(2027, 1, 5, 14, tzinfo=UTC),
+    ),
+)
+PEOPLE = {COORDINATOR: "Casey Coordinator (coordinator)"}
+MOVED = Amendment(
+    1,
+    AmendmentKind.DUE_DATE,
+    "2027-01-21",
+    "2027-01-28",
+    "The court date moved (synthetic).",
+    COORDINATOR,
+    datetime(2027, 1, 18, 10, tzinfo=UTC),
+)
+
+
+def _detail(
+    coordinator: bool, state: CaseState = CaseState.DISCUSSED, closed: bool = False
+) -> CaseDetail:
     transitions = (
         Transition(None, CaseState.REFERRED, COORDINATOR, AT),
         Transition(
@@ -127,8 +180,18 @@ def _detail(coordinator: bool) -> CaseDetail:
             "case discussion held",
         ),
     )
+    if closed:
+        transitions += (
+            Transition(
+                CaseState.DISCUSSED,
+                CaseState.WITHDRAWN,
+                COORDINATOR,
+                datetime(2027, 1, 8, 11, tzinfo=UTC),
+                "Does not meet the threshold (synthetic).",
+            ),
+        )
     return CaseDetail(
-        a_case(state=CaseState.DISCUSSED),
+        a_case(state=state),
         transitions,
         NAMES,
         frozenset({"police"}),
@@ -145,6 +208,9 @@ def _detail(coordinator: bool) -> CaseDetail:
         None,
         (an_action(status=ActionStatus.IN_PROGRESS, note="Order served (synthetic)."), LOCKS),
         {POLICE_CONTACT: "Pat Police"},
+        RETURNS if coordinator else (POLICE_RETURN,),
+        PEOPLE,
+        (MOVED,),
     )
 
 
@@ -184,6 +250,39 @@ def _cards() -> Iterator[tuple[str, Callable[[], Card]]]:
         "referral-recorded-weekend",
         lambda: referral_done_card(a_case(received_date="2027-01-02"), CALENDAR),
     )
+    yield (
+        "referral-confirm-received",
+        lambda: referral_card(
+            "token-referral",
+            AGENCIES,
+            today,
+            referral_inputs(received_date="2026-11-02"),
+            {
+                RECEIVED_CONFIRMED: (
+                    "The referral was received on Mon 2 Nov 2026, 63 days ago. If that date "
+                    "is right, tick the box and submit again; its deadlines have passed and "
+                    "are shown as missed."
+                )
+            },
+        ),
+    )
+    yield (
+        "referral-errors-from-the-bot",
+        lambda: referral_card(
+            "token-referral",
+            AGENCIES,
+            today,
+            referral_inputs(victim_name="-", dash_score="10", incident_date="2027-02-01"),
+            {
+                "victim_name": "Please enter the victim's name in letters.",
+                "dash_score": (
+                    "Visible high risk needs a DASH score of 14 or more; choose professional "
+                    "judgement and give the reason instead."
+                ),
+                "incident_date": "The incident date cannot be in the future.",
+            },
+        ),
+    )
     yield "referral-already-recorded", lambda: already_submitted_card(REFERENCE)
     due = date(2027, 1, 6)
     yield "inforeq", lambda: information_request_card("token-inforeq", a_case(), "Police", due)
@@ -207,6 +306,14 @@ def _cards() -> Iterator[tuple[str, Callable[[], Card]]]:
         lambda: answered_card(REFERENCE, "Police", "Pat Police", AT, late=True, mine=False),
     )
     yield "inforeq-closed", lambda: closed_card("This information request is closed.")
+    yield (
+        "inforeq-case-closed",
+        lambda: closed_card(
+            f"{REFERENCE} is closed, so this card needs nothing more. Thank you.",
+            REFERENCE,
+            "Police",
+        ),
+    )
     agencies = {"police": "Police", "housing": "Housing"}
     yield (
         "discussion",
@@ -271,8 +378,110 @@ def _cards() -> Iterator[tuple[str, Callable[[], Card]]]:
         ),
     )
     yield (
+        "plan-before-conference",
+        lambda: plan_card(
+            REFERENCE,
+            "discussed",
+            [draft],
+            AGENCIES,
+            NAMES,
+            "token-plan",
+            {1: "token-remove"},
+            outside_needed=True,
+            conference=date(2027, 1, 14),
+        ),
+    )
+    yield (
+        "plan-outside-errors",
+        lambda: plan_card(
+            REFERENCE,
+            "discussed",
+            [draft],
+            AGENCIES,
+            NAMES,
+            "token-plan",
+            {1: "token-remove"},
+            {"outside_conference": "yes", "outside_reason": ""},
+            {
+                "outside_reason": (
+                    "Please give the reason the plan is agreed outside a conference; it is "
+                    "recorded."
+                )
+            },
+            outside_needed=True,
+            conference=date(2027, 1, 14),
+        ),
+    )
+    yield (
         "plan-agreed",
         lambda: plan_agreed_card(REFERENCE, [an_action(), LOCKS], NAMES, date(2027, 1, 14)),
+    )
+    yield (
+        "plan-agreed-outside",
+        lambda: plan_agreed_card(
+            REFERENCE,
+            [an_action(), LOCKS],
+            NAMES,
+            None,
+            agreed_on=date(2027, 1, 8),
+            outside_reason="Emergency meeting after a new incident (synthetic).",
+            released=date(2027, 1, 14),
+        ),
+    )
+    amended = an_action(status=ActionStatus.IN_PROGRESS, note="Booked (synthetic).")
+    yield (
+        "plan-amendable",
+        lambda: plan_card(
+            REFERENCE,
+            "monitoring",
+            [amended, LOCKS],
+            AGENCIES,
+            NAMES,
+            "token-plan",
+            {},
+            agreeable=False,
+            amend_tokens={1: "token-amend-1", 2: "token-amend-2"},
+            amendments=(MOVED,),
+            people=PEOPLE,
+            notice="Action changed: Due date moved from Thu 21 Jan 2027 to Thu 28 Jan 2027.",
+        ),
+    )
+    yield (
+        "plan-amend-errors",
+        lambda: plan_card(
+            REFERENCE,
+            "monitoring",
+            [amended, LOCKS],
+            AGENCIES,
+            NAMES,
+            "token-plan",
+            {},
+            {"due_date": "2027-01-23", "agency": "police", "reason": ""},
+            {
+                "due_date": "The due date must be a working day (not a weekend).",
+                "reason": "Please give the reason for the change; it is recorded.",
+            },
+            agreeable=False,
+            amend_tokens={1: "token-amend-1", 2: "token-amend-2"},
+            focus=1,
+        ),
+    )
+    yield (
+        "plan-add-to-agreed-errors",
+        lambda: plan_card(
+            REFERENCE,
+            "monitoring",
+            [amended, LOCKS],
+            AGENCIES,
+            NAMES,
+            "token-plan",
+            {},
+            {"agency": "probation", "description": "TBC", "due_date": "2027-02-03"},
+            {"description": "Please say specifically what will be done."},
+            agreeable=False,
+            amend_tokens={1: "token-amend-1", 2: "token-amend-2"},
+            focus="add",
+        ),
     )
     yield "action", lambda: action_card(an_action(), "Police", "token-action", None)
     yield (
@@ -304,6 +513,42 @@ def _cards() -> Iterator[tuple[str, Callable[[], Card]]]:
             "Pat Police",
         ),
     )
+    yield (
+        "action-amended",
+        lambda: action_card(
+            an_action(),
+            "Police",
+            "token-action",
+            None,
+            notice=(
+                "Due date moved from Thu 21 Jan 2027 to Thu 28 Jan 2027 by Casey Coordinator, "
+                "Mon 18 Jan 2027 10:00: The court date moved (synthetic)."
+            ),
+        ),
+    )
+    yield (
+        "action-withdrawn",
+        lambda: action_card(
+            an_action(status=ActionStatus.WITHDRAWN, note="No longer needed (synthetic)."),
+            "Police",
+            None,
+            None,
+            notice=(
+                "Withdrawn by Casey Coordinator, Mon 18 Jan 2027 10:00: No longer needed "
+                "(synthetic)."
+            ),
+        ),
+    )
+    yield (
+        "action-case-closed",
+        lambda: action_card(
+            an_action(),
+            "Police",
+            None,
+            None,
+            notice=f"{REFERENCE} is closed, so this card needs nothing more. Thank you.",
+        ),
+    )
     yield "actions", lambda: actions_card("Open actions", [an_action(), LOCKS], NAMES, TODAY)
     yield "actions-empty", lambda: actions_card("Overdue actions", [], NAMES, TODAY)
     yield (
@@ -318,14 +563,41 @@ def _cards() -> Iterator[tuple[str, Callable[[], Card]]]:
                 (an_action(),),
                 (),
                 {1: 1},
+                "token-pack",
             ),
             CALENDAR,
             TODAY,
         ),
     )
+    pack = conference_pack(
+        meeting,
+        [a_case(), a_case(0, dash_score="", criteria="professional_judgement")],
+        {1: RETURNS},
+        {
+            1: Discussion(
+                True,
+                ("police", "housing"),
+                "Synthetic notes.",
+                COORDINATOR,
+                datetime(2027, 1, 7, 11, tzinfo=UTC),
+            )
+        },
+        {1: (an_action(), LOCKS)},
+        NAMES,
+    )
+    yield "pack-summary", lambda: pack_summary_card(pack)
+    yield "pack-case", lambda: pack_case_card(pack, pack.cases[0], 1, CALENDAR, TODAY)
     yield "agenda-none", lambda: agenda_card(Agenda(None, (), (), (), TODAY), CALENDAR, TODAY)
     yield "case-coordinator", lambda: case_card(_detail(True), CALENDAR, TODAY, True)
     yield "case-contact", lambda: case_card(_detail(False), CALENDAR, TODAY, False)
+    yield (
+        "case-withdrawn",
+        lambda: case_card(_detail(True, CaseState.WITHDRAWN, True), CALENDAR, TODAY, True),
+    )
+    yield (
+        "case-closed-card",
+        lambda: message_card(f"{REFERENCE} is closed, so this card needs nothing more. Thank you."),
+    )
     yield "cases", lambda: cases_card([a_case(), a_case(breach=True)], TODAY)
     yield "cases-empty", lambda: cases_card([], TODAY)
     yield "meetings", lambda: meetings_card([meeting])

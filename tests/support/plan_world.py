@@ -10,9 +10,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.domain.actions import Action
+from bot.domain.actions import Action, Amendment
 from bot.domain.clock import FixedClock
 from bot.domain.directory import DirectoryRow, Role
+from bot.services.actions import ACTION_REMINDERS as ACTION_KINDS
 from bot.teams.outbox_sender import OutboxSender
 from storage.models import ActionUpdateRow, AuditRow, CaseRow, OutboxRow, TransitionRow
 from tests.support.builders import COORDINATOR, HOUSING_CONTACT, POLICE_CONTACT
@@ -78,12 +79,21 @@ def has_button(card: dict[str, Any], verb: str) -> bool:
     return any(n.get("verb") == verb for n in walk(everything))
 
 
+def row_button(card: dict[str, Any], description: str, verb: str) -> dict[str, Any]:
+    """The button with ``verb`` on the row of the action with ``description``."""
+    for node in walk(card.get("body", [])):
+        if (
+            node.get("type") == "ColumnSet"
+            and description in card_text({"body": [node]})
+            and has_button({"body": [node]}, verb)
+        ):
+            return button({"body": [node]}, verb)
+    raise AssertionError(f"no {verb} for {description!r} on {card_text(card)!r}")
+
+
 def remove_button(card: dict[str, Any], description: str) -> dict[str, Any]:
     """The Remove button on the row of the draft action with ``description``."""
-    for node in walk(card.get("body", [])):
-        if node.get("type") == "ColumnSet" and description in card_text({"body": [node]}):
-            return button({"body": [node]}, REMOVE)
-    raise AssertionError(f"no draft {description!r} on {card_text(card)!r}")
+    return row_button(card, description, REMOVE)
 
 
 def texts_in_order(card: dict[str, Any]) -> list[str]:
@@ -204,6 +214,41 @@ class Plans(Loop):
     ) -> dict[str, Any]:
         return await self.click(aad, remove_button(card, description))
 
+    async def amend_form(
+        self, card: dict[str, Any], description: str, aad: str = COORDINATOR
+    ) -> dict[str, Any]:
+        """Press "Change or withdraw" on the agreed action's row: the card with its form."""
+        return await self.click(aad, row_button(card, description, OPEN))
+
+    async def change(
+        self, card: dict[str, Any], description: str, aad: str = COORDINATOR, **inputs: str
+    ) -> dict[str, Any]:
+        """Save the change form of an agreed action, its prefilled values and ``inputs``."""
+        form = await self.amend_form(card, description)
+        prefilled = {k: str(v.get("value", "")) for k, v in inputs_of(form).items()}
+        return await self.click(aad, button(form, CHANGE), **{**prefilled, **inputs})
+
+    async def withdraw(
+        self, card: dict[str, Any], description: str, aad: str = COORDINATOR, **inputs: str
+    ) -> dict[str, Any]:
+        form = await self.amend_form(card, description)
+        prefilled = {k: str(v.get("value", "")) for k, v in inputs_of(form).items()}
+        return await self.click(aad, button(form, WITHDRAW), **{**prefilled, **inputs})
+
+    async def add_agreed(
+        self, card: dict[str, Any], aad: str = COORDINATOR, **inputs: str
+    ) -> dict[str, Any]:
+        """Add an action from an agreed plan's add form."""
+        return await self.click(aad, button(card, ADD), **inputs)
+
+    def updates_of(self, delivered: Delivered) -> list[dict[str, Any]]:
+        """The in-place updates of a card someone received, oldest first."""
+        return [
+            u.message.card
+            for u in self.messenger.updates
+            if u.activity_id == delivered.activity_id and u.message.card is not None
+        ]
+
     async def agreed_case(self, *actions: dict[str, str]) -> str:
         """A case referred on 4 Jan whose plan was agreed at its conference on 14 Jan, with
         the action cards delivered."""
@@ -285,6 +330,18 @@ class Plans(Loop):
             )
             return [(r.status, r.note, r.by) for r in rows]
 
+    async def reminders_of(self, action_id: int) -> list[tuple[str, date, str]]:
+        """(kind, slot, state) of an action's reminders, by due time."""
+        async with self.harness.deps.context.units() as uow:
+            items = await uow.reminders.for_subject(list(ACTION_KINDS), action_id)
+        return [(i.kind.value, i.slot, i.state.value) for i in items]
+
+    async def amendments(self, reference: str) -> list[Amendment]:
+        async with self.harness.deps.context.units() as uow:
+            case = await uow.cases.by_reference(reference)
+            assert case is not None
+            return await uow.actions.amendments(case.id)
+
     async def audit(self, action: str) -> list[tuple[str, str, str]]:
         """(actor, role, outcome) of the audit records of ``action``, oldest first."""
         async with self.harness.runtime.database.engine.connect() as connection:
@@ -312,3 +369,29 @@ async def plans_world(harness: TurnHarness) -> Plans:
     for aad in people:
         assert await world.chat(aad).say("help"), f"{aad} got no help"
     return world
+
+
+# -- agreed plans: their forms -----------------------------------------------------------------
+
+OPEN, CHANGE, WITHDRAW = "plan.open_amendment", "plan.change_action", "plan.withdraw_action"
+AMEND_INPUTS = {"due_date", "agency", "reason"}
+
+
+def returns_of(card: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The case card's information returns by agency: its state and what it returned."""
+    found: dict[str, dict[str, str]] = {}
+    body = card["body"]
+    start = next(
+        i
+        for i, e in enumerate(body)
+        if e.get("type") == "TextBlock" and e["text"] == "Information returns"
+    )
+    for element in body[start + 1 :]:
+        if element.get("type") != "Container":
+            break
+        facts = [f for item in element["items"] for f in item.get("facts", [])]
+        agency, *detail = facts
+        found[str(agency["title"])] = {"state": str(agency["value"])} | {
+            str(f["title"]): str(f["value"]) for f in detail
+        }
+    return found

@@ -25,11 +25,11 @@ from aiohttp import web
 from bot.domain.actions import ActionDraft
 from bot.domain.calendar import WorkingDayCalendar
 from bot.domain.reminders import ReminderKind, ReminderPlan, Schedule
+from bot.ops.launcher import ManagedProcess, free_port, tail
 from bot.ports import Address
 from storage.unit_of_work import SqlUnitOfWorkFactory
 from tests.support.db_data import deadlines, full_referral, opened, unlisted
 from tests.support.fake_connector import FakeConnector
-from tests.support.playground import ManagedProcess, free_port, tail
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

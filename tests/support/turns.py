@@ -122,6 +122,13 @@ class Chat:
 
     async def execute(self, verb: str, data: dict[str, Any]) -> Any:
         """Action.Execute: returns the invoke response body (the replacement card)."""
+        body, _messages = await self.execute_with_messages(verb, data)
+        return body
+
+    async def execute_with_messages(
+        self, verb: str, data: dict[str, Any]
+    ) -> tuple[Any, list[Activity]]:
+        """Action.Execute: the invoke response body, and any messages sent during the turn."""
         replies = await self._receive(
             self._activity(
                 type="invoke",
@@ -136,7 +143,7 @@ class Chat:
         assert len(responses) == 1, replies
         response = responses[0].value
         assert response.status == 200
-        return response.body
+        return response.body, [a for a in replies if a.type == "message"]
 
     async def submit(self, data: dict[str, Any], reply_to: str = "card-1") -> list[Activity]:
         """Action.Submit: a message with a value and no text."""

@@ -122,7 +122,7 @@ async def test_cases_lists_breaches_first(harness: TurnHarness) -> None:
 async def test_a_new_conference_lists_the_cases_that_were_waiting(harness: TurnHarness) -> None:
     reference = await refer(harness)
     replies = await harness.chat().say("meeting add 2027-01-14")
-    assert f"1 waiting cases are now listed on it: {reference}" in replies[0].text
+    assert f"1 waiting case is now listed on it: {reference}" in replies[0].text
     shown = card_text(await harness.chat().card("agenda"))
     assert reference in shown
 
@@ -138,7 +138,7 @@ async def test_in_a_channel_only_counts_and_references_are_shown(harness: TurnHa
         assert "1:1 chat" in text
         assert "Jane" not in text and "JT" not in text and "Testcase" not in text
     agenda = (await channel.say("agenda", mention_bot=True))[0].text
-    assert f"1 cases (1 with children). References: {reference}." in agenda
+    assert f"1 case (1 with children). References: {reference}." in agenda
 
 
 async def test_every_read_of_case_data_is_audited(harness: TurnHarness) -> None:

@@ -158,7 +158,10 @@ async def test_held_recorded_from_the_day_three_card_makes_the_case_discussed(
     summary = await discussions.case_card()
     assert summary["body"][0]["text"] == f"{REFERENCE} · discussed"
     assert facts_of(summary)["Case discussion"] == "held, with Police, Housing"
-    assert timeline_of(summary)[-1] == ("Thu 07 Jan 2027 10:00", "discussed: case discussion held")
+    assert timeline_of(summary)[-1] == (
+        "Thu 7 Jan 2027 10:00",
+        "discussed: case discussion held · Casey Coordinator (coordinator)",
+    )
     assert not has_form(summary), "recorded: the form is gone"
 
 
@@ -178,7 +181,9 @@ async def test_not_held_is_recorded_and_the_case_stays_referred(
     summary = await discussions.case_card()
     assert summary["body"][0]["text"] == f"{REFERENCE} · referred"
     assert facts_of(summary)["Case discussion"] == "recorded as not held"
-    assert [value for _, value in timeline_of(summary)] == ["referred"]
+    assert [value for _, value in timeline_of(summary)] == [
+        "referred · Casey Coordinator (coordinator)"
+    ]
     assert not has_form(summary)
 
 

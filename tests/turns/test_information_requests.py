@@ -144,7 +144,7 @@ async def test_an_answer_with_execute_replaces_the_card_and_is_recorded_with_who
     card = await loop.answer(POLICE_CONTACT, request.token, **ANSWER)
 
     shown = card_text(card)
-    assert f"You answered for Police on Mon 04 Jan 2027 10:00 ({reference})." in shown
+    assert f"You answered for Police on Mon 4 Jan 2027 10:00 ({reference})." in shown
     assert "late" not in shown
     assert inputs_of(card) == {} and not card.get("actions")  # nothing left to click
     assert card["fallbackText"] == "A MARAT information request was answered."
@@ -241,7 +241,7 @@ async def test_a_colleague_answering_afterwards_sees_who_answered_first(loop: Lo
     # The colleague's card had not been refreshed yet; even an invalid answer shows the winner.
     card = await loop.answer(POLICE_CONTACT, colleague_copy.token, known="yes")
     shown = card_text(card)
-    assert f"Casey Coordinator answered for Police on Mon 04 Jan 2027 10:00 ({reference})." in shown
+    assert f"Casey Coordinator answered for Police on Mon 4 Jan 2027 10:00 ({reference})." in shown
     assert "No further answer is needed from your agency." in shown
     assert error_after_any(card) is None
 
@@ -281,7 +281,7 @@ async def test_the_other_contacts_delivered_copies_are_updated_in_place(loop: Lo
     assert update.message.summary == "A MARAT information request was answered."
     assert update.message.card is not None
     shown = card_text(update.message.card)
-    assert f"Pat Police answered for Police on Mon 04 Jan 2027 10:00 ({reference})." in shown
+    assert f"Pat Police answered for Police on Mon 4 Jan 2027 10:00 ({reference})." in shown
     assert "No further answer is needed from your agency." in shown
     assert inputs_of(update.message.card) == {} and not update.message.card.get("actions")
     assert "Jane" not in shown
@@ -305,7 +305,7 @@ async def test_a_copy_not_yet_delivered_goes_out_already_answered(loop: Loop) ->
     assert len(received) == 1, [d.message for d in received]
     card = received[0].card
     shown = card_text(card)
-    assert f"Casey Coordinator answered for Police on Mon 04 Jan 2027 10:00 ({reference})" in shown
+    assert f"Casey Coordinator answered for Police on Mon 4 Jan 2027 10:00 ({reference})" in shown
     assert inputs_of(card) == {} and not card.get("actions")
     assert received[0].message.summary == "A MARAT information request was answered."
     assert loop.messenger.updates == []
@@ -326,7 +326,7 @@ async def test_an_answer_after_the_due_day_is_recorded_marked_late_and_shown_lat
     await loop.deliver()
 
     shown = card_text(card)
-    assert f"You answered for Police on Thu 07 Jan 2027 09:30 ({reference})." in shown
+    assert f"You answered for Police on Thu 7 Jan 2027 09:30 ({reference})." in shown
     assert "The answer came after the due date and is marked late." in shown
     police = (await loop.recorded(reference))["police"]
     assert police.answered_by == POLICE_CONTACT and police.late is True
@@ -336,7 +336,7 @@ async def test_an_answer_after_the_due_day_is_recorded_marked_late_and_shown_lat
     assert "marked late" in card_text(update.message.card)
     # And the coordinator's case summary.
     facts = facts_of(await loop.case_card(COORDINATOR, reference))
-    assert facts["Police"] == "returned late"
+    assert facts["Police"] == "returned Thu 7 Jan 2027 09:30 by Pat Police (late)"
     assert facts["Housing"] == f"awaited (due {DUE})"
     assert facts["Information returns"] == "1/3"
 
@@ -351,7 +351,8 @@ async def test_an_answer_late_on_the_due_day_is_on_time(loop: Loop) -> None:
 
     assert "late" not in card_text(card)
     assert (await loop.recorded(reference))["housing"].late is False
-    assert facts_of(await loop.case_card(COORDINATOR, reference))["Housing"] == "returned"
+    facts = facts_of(await loop.case_card(COORDINATOR, reference))
+    assert facts["Housing"] == "returned Wed 6 Jan 2027 23:59 by Harper Housing"
 
 
 async def test_lateness_follows_the_london_date_in_summer_time(loop: Loop) -> None:
@@ -365,7 +366,7 @@ async def test_lateness_follows_the_london_date_in_summer_time(loop: Loop) -> No
     loop.harness.clock.set(datetime(2027, 6, 9, 23, 30, tzinfo=UTC))  # Thu 00:30 in London
     late = await loop.answer_own(HOUSING_CONTACT, reference, "Housing", **ANSWER)
 
-    assert "You answered for Police on Wed 09 Jun 2027 23:30" in card_text(on_time)
+    assert "You answered for Police on Wed 9 Jun 2027 23:30" in card_text(on_time)
     assert "marked late" not in card_text(on_time)
     assert "You answered for Housing on Thu 10 Jun 2027 00:30" in card_text(late)
     assert "marked late" in card_text(late)
@@ -387,7 +388,7 @@ async def test_case_and_agenda_show_the_returns_after_one_answer(loop: Loop) -> 
 
     facts = facts_of(await loop.case_card(COORDINATOR, reference))
     assert facts["Information returns"] == "1/3"
-    assert facts["Police"] == "returned"
+    assert facts["Police"] == "returned Mon 4 Jan 2027 10:00 by Pat Police"
     assert facts["IDVA service"] == f"awaited (due {DUE})"
     assert facts["Housing"] == f"awaited (due {DUE})"
     agenda = card_text(await loop.chat().card("agenda"))
@@ -473,7 +474,7 @@ async def test_anything_but_the_token_and_inputs_in_the_payload_is_ignored(loop:
         },
     )
 
-    assert f"You answered for Housing on Mon 04 Jan 2027 10:00 ({reference})." in card_text(
+    assert f"You answered for Housing on Mon 4 Jan 2027 10:00 ({reference})." in card_text(
         body.value
     )
     recorded = await loop.recorded(reference)
@@ -514,7 +515,8 @@ async def test_a_contact_sees_only_cases_their_agency_was_asked_about(loop: Loop
 
     # The police contact, involved in both, sees both.
     assert police_only in card_text(await loop.case_card(POLICE_CONTACT, police_only))
-    assert facts_of(await loop.case_card(POLICE_CONTACT, shared))["Police"] == "returned"
+    police = facts_of(await loop.case_card(POLICE_CONTACT, shared))
+    assert police["Police"] == "returned Mon 4 Jan 2027 10:00 by Pat Police"
 
 
 # -- the audit trail and people the bot cannot reach -------------------------------------------
@@ -636,7 +638,7 @@ async def test_the_action_submit_fallback_answers_and_replaces_the_card_in_place
     assert replies == []
     updated = loop.harness.adapter.updated_activities[-1]
     assert updated.id == activity_id
-    assert f"You answered for Housing on Mon 04 Jan 2027 10:00 ({reference})." in card_text(
+    assert f"You answered for Housing on Mon 4 Jan 2027 10:00 ({reference})." in card_text(
         card_of(updated)
     )
     housing = (await loop.recorded(reference))["housing"]

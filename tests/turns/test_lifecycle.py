@@ -44,7 +44,7 @@ from tests.support.plan_world import (
     timeline_of,
     told,
 )
-from tests.support.turns import TENANT, TurnHarness, card_text
+from tests.support.turns import TENANT, TurnHarness, card_text, inputs_of
 
 REASON = "Referrer has not briefed anyone yet (synthetic)."
 NOT_REDUCED = "Risk not reduced: a new incident on 25 Jan (synthetic)."
@@ -211,6 +211,7 @@ async def test_a_monitored_case_cannot_be_deferred_or_withdrawn(world: Plans) ->
 
 async def test_a_withdrawn_case_cannot_change_and_the_message_says_why(world: Plans) -> None:
     reference = await world.refer()
+    card = await world.plan(reference)  # opened before the withdrawal
 
     assert await say(world, f"withdraw {reference} Does not meet the threshold (synthetic).") == [
         f"{reference} is withdrawn."
@@ -223,12 +224,12 @@ async def test_a_withdrawn_case_cannot_change_and_the_message_says_why(world: Pl
     assert await say(world, f"defer {reference} {REASON}") == [refusal]
     assert await say(world, f"close {reference} Tidy up.") == [refusal]
     assert await say(world, f"withdraw {reference} Again.") == [refusal]
-    card = await world.plan(reference)
     back = await world.add(card, **POLICE_ACTION)
-    assert card_text(back) == (
-        f"{reference} is withdrawn: its plan can no longer be changed here. Updates to agreed "
-        "actions come from the agencies."
+    assert (
+        card_text(back) == f"{reference} is withdrawn, so this card needs nothing more. Thank you."
     )
+    fresh = await world.plan(reference)
+    assert inputs_of(fresh) == {} and not fresh.get("actions"), "nothing to fill in any more"
     assert [t.to_state for t in await world.transitions(reference)] == ["referred", "withdrawn"]
     assert card_text(await case_card(world, reference)).startswith(f"{reference} · withdrawn")
 
@@ -261,7 +262,7 @@ async def test_close_is_refused_while_actions_are_open_unless_a_reason_is_given(
     await world.update(POLICE_CONTACT, police.token, status="done", note="Order served.")
 
     assert await say(world, f"close {reference}") == [
-        f"{reference} has 1 open action(s). Close it only with a reason: close {reference} REASON."
+        f"{reference} has 1 open action. Close it only with a reason: close {reference} REASON."
     ]
     assert (await world.case_state(reference))[0] == "monitoring"
 
@@ -271,7 +272,10 @@ async def test_close_is_refused_while_actions_are_open_unless_a_reason_is_given(
 
     card = await case_card(world, reference)
     assert card_text(card).startswith(f"{reference} · closed")
-    assert timeline_of(card)[-1] == ("Mon 01 Feb 2027 11:00", f"closed: {reason}")
+    assert timeline_of(card)[-1] == (
+        "Mon 1 Feb 2027 11:00",
+        f"closed: {reason} · Casey Coordinator (coordinator)",
+    )
 
 
 async def test_close_needs_no_reason_once_no_action_is_open(world: Plans) -> None:
@@ -318,7 +322,10 @@ async def test_defer_relists_the_case_at_the_next_conference(world: Plans) -> No
     card = await case_card(world, reference)
     assert card_text(card).startswith(f"{reference} · deferred")
     assert facts_of(card)["Conference"] == "Thu 11 Feb 2027"
-    assert timeline_of(card)[-1] == ("Thu 14 Jan 2027 10:00", f"deferred: {REASON}")
+    assert timeline_of(card)[-1] == (
+        "Thu 14 Jan 2027 10:00",
+        f"deferred: {REASON} · Casey Coordinator (coordinator)",
+    )
 
 
 async def test_review_relists_at_the_next_conference_with_capacity(world: Plans) -> None:
@@ -336,10 +343,10 @@ async def test_review_relists_at_the_next_conference_with_capacity(world: Plans)
     assert card_text(card).startswith(f"{reference} · review")
     assert facts_of(card)["Conference"] == "Thu 25 Feb 2027"
     assert [state for _, state in timeline_of(card)] == [
-        "referred",
-        "heard: plan agreed at the conference",
-        "monitoring",
-        f"review: {NOT_REDUCED}",
+        "referred · Casey Coordinator (coordinator)",
+        "heard: plan agreed at the conference · Casey Coordinator (coordinator)",
+        "monitoring · Casey Coordinator (coordinator)",
+        f"review: {NOT_REDUCED} · Casey Coordinator (coordinator)",
     ]
 
 
@@ -352,13 +359,14 @@ async def test_a_reviewed_case_gets_a_new_plan_and_only_the_new_action_is_sent(
         f"{reference} is under review."
     )
     sent_before = len(world.messenger.sent)
+    world.harness.clock.set(datetime(2027, 2, 25, 10, 0, tzinfo=UTC))  # its new conference
 
     card = await world.plan(reference)
     assert "Agreed actions" in card_text(card) and "New actions (0)" in card_text(card)
     probation = {
         "agency": "probation",
         "description": "Probation to refer the person causing harm to a perpetrator programme",
-        "due_date": "2027-02-24",
+        "due_date": "2027-03-03",
         "perpetrator_focused": "yes",
     }
     agreed = await world.agree(await world.add(card, **probation))
@@ -434,9 +442,12 @@ async def test_every_transition_is_audited_with_who_when_and_why(world: Plans) -
 
     timeline = timeline_of(await case_card(world, deferred))
     assert timeline == [
-        ("Mon 04 Jan 2027 10:00", "referred"),
-        ("Tue 12 Jan 2027 09:15", f"deferred: {REASON}"),
-        ("Wed 13 Jan 2027 16:40", "withdrawn: Does not meet the threshold (synthetic)."),
+        ("Mon 4 Jan 2027 10:00", "referred · Casey Coordinator (coordinator)"),
+        ("Tue 12 Jan 2027 09:15", f"deferred: {REASON} · Casey Coordinator (coordinator)"),
+        (
+            "Wed 13 Jan 2027 16:40",
+            "withdrawn: Does not meet the threshold (synthetic). · Casey Coordinator (coordinator)",
+        ),
     ]
 
 

@@ -68,7 +68,8 @@ async def test_the_plan_card_has_the_wire_contract_inputs_and_verbs(plans: Plans
     assert "The case is referred." in shown
     assert "New actions (0)" in shown
     fields = inputs_of(card)
-    assert set(fields) == PLAN_INPUTS
+    # Before the conference has met, agreeing needs the "outside a conference" choice too.
+    assert set(fields) == PLAN_INPUTS | {"outside_conference", "outside_reason"}
     agencies = {c["value"]: c["title"] for c in fields["agency"]["choices"]}
     assert agencies["police"] == "Police" and agencies["housing"] == "Housing"
     assert agencies["probation"] == "Probation"
@@ -168,7 +169,7 @@ async def test_a_bad_action_comes_back_with_an_error_under_each_field_and_the_va
         (
             "due_date",
             "2027-03-29",
-            "The due date must be a working day (29 March is Easter Monday).",
+            "The due date must be a working day (Mon 29 Mar 2027 is Easter Monday).",
         ),
         ("description", "Support victim", None),
         ("agency", "", "Please choose the agency that will do this, from the directory."),
@@ -372,10 +373,11 @@ async def test_agreeing_records_the_conference_and_the_case_is_monitored(plans: 
 
     case = await plans.chat().card(f"case {reference}")
     assert card_text(case).startswith(f"{reference} · monitoring")
+    by = " · Casey Coordinator (coordinator)"
     assert timeline_of(case) == [
-        ("Mon 04 Jan 2027 10:00", "referred"),
-        ("Thu 14 Jan 2027 10:00", "heard: plan agreed at the conference"),
-        ("Thu 14 Jan 2027 10:00", "monitoring"),
+        ("Mon 4 Jan 2027 10:00", f"referred{by}"),
+        ("Thu 14 Jan 2027 10:00", f"heard: plan agreed at the conference{by}"),
+        ("Thu 14 Jan 2027 10:00", f"monitoring{by}"),
     ]
 
 
@@ -383,32 +385,35 @@ async def test_a_second_click_of_agree_sends_nothing_twice(plans: Plans) -> None
     reference = await plans.refer()
     plans.harness.clock.set(AT_CONFERENCE)
     card = await plans.add(await plans.plan(reference), **POLICE_ACTION)
-    await plans.agree(card)
+    first = await plans.agree(card)
     await plans.deliver()
 
     again = await plans.agree(card)
 
-    assert "its plan can no longer be changed here" in card_text(again)
+    # The same success card again, never one that reads like a refusal.
+    assert again == first
+    assert "The plan was agreed at the conference of Thu 14 Jan 2027." in card_text(again)
     await plans.deliver()
     assert len(plans.action_cards(POLICE_CONTACT, reference)) == 1
     assert [t.to_state for t in await plans.transitions(reference)].count("heard") == 1
 
 
-async def test_an_agreed_plan_can_no_longer_be_edited_from_its_card(plans: Plans) -> None:
+async def test_the_old_plan_card_cannot_draft_or_agree_once_the_plan_is_agreed(
+    plans: Plans,
+) -> None:
+    """Amending an agreed plan is tests/turns/test_amendments.py; the card it was agreed from
+    is spent, and a fresh one shows the agreed actions and no Agree button."""
     reference = await plans.refer()
     plans.harness.clock.set(AT_CONFERENCE)
     card = await plans.add(await plans.plan(reference), **POLICE_ACTION)
     await plans.agree(card)
 
+    back = await plans.add(card, **HOUSING_ACTION)
+    assert STALE in card_text(back)
     fresh = await plans.plan(reference)
     assert "Agreed actions" in card_text(fresh)
     assert f"{ORDER} (by Wed 20 Jan 2027) · perpetrator-focused · Not started" in card_text(fresh)
-    back = await plans.add(fresh, **HOUSING_ACTION)
-
-    assert card_text(back) == (
-        f"{reference} is monitoring: its plan can no longer be changed here. Updates to "
-        "agreed actions come from the agencies."
-    )
+    assert not has_button(fresh, AGREE) and not has_button(fresh, REMOVE)
     assert set(await plans.actions(reference)) == {"police"}
 
 

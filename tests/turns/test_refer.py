@@ -85,9 +85,12 @@ async def test_a_second_click_of_the_same_card_has_no_second_effect(
 ) -> None:
     _card, token = await open_card(harness)
     chat = harness.chat()
-    await chat.execute("refer.submit", {"token": token, **referral_inputs()})
+    first = await chat.execute("refer.submit", {"token": token, **referral_inputs()})
     again = await chat.execute("refer.submit", {"token": token, **referral_inputs()})
-    assert "already submitted as MARAT-2027-0001" in card_text(again.value)
+    # The same success card, with the reference and every date, never a refusal.
+    assert again.value == first.value
+    assert "Referral recorded: MARAT-2027-0001" in card_text(again.value)
+    assert "Case discussion (day 3)\nThu 7 Jan 2027" in card_text(again.value)
     assert len(await harness.deps.cases.open_cases(chat.aad)) == 1
 
 

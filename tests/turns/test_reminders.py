@@ -129,7 +129,10 @@ async def test_day_three_escalation_names_exactly_the_missing_agencies(
 
     (escalation,) = of(day_three, ReminderKind.INFO_MISSING)
     assert escalation.recipient == CASEY
-    assert f"Information returns for {REFERENCE} were due yesterday" in escalation.details
+    assert (
+        f"Information returns for {REFERENCE} were due by the end of Wed 6 Jan 2027"
+        in escalation.details
+    )
     assert "2 are still missing" in escalation.details
     assert names_after(escalation.details, "still missing: ") == {"IDVA service", "Housing"}
     assert await world.at(london(2027, 1, 7, 9, 30)) == []
@@ -193,8 +196,8 @@ async def test_day_three_brings_the_discussion_card_to_the_coordinator_and_a_tex
 
 NO_CONFERENCE = (
     f"No MARAC conference with capacity on or before Fri 22 Jan 2027 for {REFERENCE} "
-    "(the day-14 target). It is not listed at any conference. Add a conference with "
-    "meeting add YYYY-MM-DD."
+    "(the day-14 target). It is not listed at any conference. Add a conference on or before "
+    "Fri 22 Jan 2027 with meeting add YYYY-MM-DD."
 )
 
 
@@ -316,13 +319,13 @@ async def test_conference_reminders_go_two_working_days_before_and_on_the_day_to
     assert {r.kind for r in before} == {ReminderKind.CONFERENCE_BEFORE}
     assert recipients(before) == sorted(INVOLVED_CONTACTS), "not Probation, not the coordinator"
     assert {r.details for r in before} == {
-        f"MARAC conference on Thu 14 Jan 2027: your agency is involved in 1 case(s): {REFERENCE}."
+        f"MARAC conference on Thu 14 Jan 2027: your agency is involved in 1 case: {REFERENCE}."
     }
     on_the_day = sent[date(2027, 1, 14)]
     assert {r.kind for r in on_the_day} == {ReminderKind.CONFERENCE_DAY}
     assert recipients(on_the_day) == sorted(INVOLVED_CONTACTS)
     assert {r.details for r in on_the_day} == {
-        f"MARAC conference today: your agency is involved in 1 case(s): {REFERENCE}."
+        f"MARAC conference today: your agency is involved in 1 case: {REFERENCE}."
     }
     for day in (date(2027, 1, 26), date(2027, 1, 28)):
         assert recipients(sent[day]) == [PIP]

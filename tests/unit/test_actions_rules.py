@@ -203,7 +203,7 @@ def test_a_one_off_local_holiday_is_refused_too() -> None:
     with pytest.raises(FieldErrors) as caught:
         parse_action(GOOD, AGENCIES, TODAY, calendar)
     assert caught.value.errors == {
-        "due_date": "The due date must be a working day (20 January is Local holiday)."
+        "due_date": "The due date must be a working day (Wed 20 Jan 2027 is Local holiday)."
     }
 
 

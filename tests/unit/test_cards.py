@@ -40,19 +40,53 @@ def test_card_envelope_is_adaptive_card_1_5_with_a_neutral_fallback(name: str) -
 def test_every_action_is_execute_with_a_submit_fallback_carrying_the_same_data(
     name: str,
 ) -> None:
-    for action in CARDS[name].get("actions", []):
+    card = CARDS[name]
+    for action in card.get("actions", []):
         assert action["type"] == "Action.Execute" and action["verb"]
+    everything = list(walk({"body": card.get("body", []), "actions": card.get("actions", [])}))
+    executes = [n for n in everything if n.get("type") == "Action.Execute"]
+    for action in executes:  # top-level, in ActionSets, and in the forms ShowCards open
+        assert action["verb"], action
         fallback = action["fallback"]
         assert fallback["type"] == "Action.Submit"
         assert fallback["data"] == action["data"]
         assert action["data"]["verb"] == action["verb"] and action["data"]["token"]
+    submits = [n for n in everything if n.get("type") == "Action.Submit"]
+    assert len(submits) == len(executes), "Action.Submit only as Action.Execute's fallback"
+
+
+def forms(card: dict[str, Any], parents: tuple[str, ...] = ()) -> Iterator[list[str]]:
+    """The input ids a button of each (sub)card gathers: its own and its parents' (a
+    ShowCard's buttons gather the card's inputs too, never a sibling ShowCard's)."""
+    own: list[str] = []
+    nested: list[dict[str, Any]] = []
+
+    def scan(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "Action.ShowCard":
+                nested.append(node["card"])
+                return
+            if str(node.get("type", "")).startswith("Input."):
+                own.append(node["id"])
+            for value in node.values():
+                scan(value)
+        elif isinstance(node, list):
+            for item in node:
+                scan(item)
+
+    scan(card.get("body", []))
+    scan(card.get("actions", []))
+    gathered = [*parents, *own]
+    yield gathered
+    for sub in nested:
+        yield from forms(sub, tuple(gathered))
 
 
 @pytest.mark.parametrize("name", sorted(CARDS))
 def test_inputs_are_labelled_unique_and_typed(name: str) -> None:
     inputs = [n for n in walk(CARDS[name]["body"]) if str(n.get("type")).startswith("Input.")]
-    ids = [i["id"] for i in inputs]
-    assert len(ids) == len(set(ids))
+    for ids in forms(CARDS[name]):
+        assert len(ids) == len(set(ids)), ids
     for element in inputs:
         assert element.get("label"), element["id"]
         if element.get("isRequired"):
