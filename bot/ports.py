@@ -550,6 +550,10 @@ class ReminderRepository(Protocol):
         """Close a claimed reminder; False if our lease was lost."""
         ...
 
+    async def superseded(self, item: ReminderItem, now: datetime) -> bool:
+        """Whether a later reminder of the same kind and subject is due by ``now``."""
+        ...
+
     async def cancel(
         self, kinds: Sequence[ReminderKind], subject_id: int, reason: str, at: datetime
     ) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from bot.domain.actions import ActionStatus
 from bot.domain.cases import CaseView
@@ -69,8 +70,8 @@ class ReminderMessages:
         self, uow: UnitOfWork, item: ReminderItem, case: CaseView
     ) -> Effect | None:
         request = await uow.cases.information_request(item.subject_id)
-        if request is None or request.answered:
-            return None
+        if request is None or request.answered or case.heard_at is not None:
+            return None  # answered, or the conference it was for has been held
         contacts = await uow.directory.contacts_of(request.agency_key)
         late = self.ctx.now().astimezone(LONDON).date() > request.due
         when = (
@@ -89,12 +90,15 @@ class ReminderMessages:
 
     async def _information_missing(self, uow: UnitOfWork, case: CaseView) -> Effect | None:
         missing = [r for r in await uow.cases.information_requests(case.id) if not r.answered]
-        if not missing:
+        if not missing or case.heard_at is not None:
             return None
         names = await agency_names(uow)
         agencies = ", ".join(names.get(r.agency_key, r.agency_key) for r in missing)
+        due = min(r.due for r in missing)
+        yesterday = due == self.ctx.today() - timedelta(days=1)
+        when = "yesterday" if yesterday else f"by the end of {day(due)}"
         text = (
-            f"Information returns for {case.reference} were due yesterday and "
+            f"Information returns for {case.reference} were due {when} and "
             f"{len(missing)} are still missing: {agencies}."
         )
         return Effect(await self._to_coordinator(uow, case, text), summary=agencies)
@@ -182,23 +186,29 @@ class ReminderMessages:
             return None
         names = await agency_names(uow)
         agency = names.get(action.agency_key, action.agency_key)
+        due_day = self.ctx.calendar.next_working_day(action.due)
+        today = self.ctx.today()
+        # Counted from today, not from the slot: after an outage the nudge or escalation goes
+        # late, and says how late the action really is.
+        overdue = self.ctx.calendar.working_days_between(due_day, max(today, item.slot))
+        late = f"is {overdue} working day{'s' if overdue != 1 else ''} overdue"
         if item.kind is ReminderKind.ACTION_ESCALATION:
             text = (
-                f"{agency}'s action on {case.reference} is 3 working days overdue (due "
+                f"{agency}'s action on {case.reference} {late} (due "
                 f"{day(action.due)}): {action.description}. It will be on the next agenda "
                 "as outstanding."
             )
             return Effect(await self._to_coordinator(uow, case, text), summary="coordinator")
-        due_day = self.ctx.calendar.next_working_day(action.due)
         follow_ups: list[ReminderPlan] = []
         if item.kind is ReminderKind.ACTION_BEFORE:
             lead = "is due tomorrow"
         elif item.kind is ReminderKind.ACTION_DUE:
             lead = "is due today"
         else:
-            overdue = self.ctx.calendar.working_days_between(due_day, item.slot)
-            lead = f"is {overdue} working day{'s' if overdue != 1 else ''} overdue"
-            follow_ups.append(self.ctx.schedule.overdue(case.id, action.id, due_day, overdue + 2))
+            lead = late
+            follow_ups.append(
+                self.ctx.schedule.next_nudge(case.id, action.id, max(today, item.slot))
+            )
         contacts = await uow.directory.contacts_of(action.agency_key)
         text = (
             f"Your agency's action on {case.reference} {lead} ({day(action.due)}): "

@@ -14,15 +14,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.domain.actions import ActionStatus
-from bot.domain.clock import LONDON
-from bot.domain.reminders import ReminderKind, ReminderPlan, ReminderState
+from bot.domain.reminders import ReminderKind, ReminderState, has_lapsed
 from bot.ports import ProactiveCards, ReminderItem, UnitOfWork
 from bot.services.context import UseCaseContext
 from bot.services.outbox import enqueue
 from bot.services.reminder_messages import Effect, ReminderMessages
 
 log = logging.getLogger(__name__)
+
+DROPPED_EXPIRED = "reminder dropped: expired before it could be sent"
+DROPPED_SUPERSEDED = "reminder dropped: a later one about the same item goes instead"
 
 
 @dataclass
@@ -83,15 +84,15 @@ class ReminderSweep:
     async def _process(self, item: ReminderItem, now: datetime, result: SweepResult) -> None:
         try:
             async with self.ctx.units() as uow:
-                if now >= item.expires_at:
+                if has_lapsed(item.kind, item.expires_at, now):
+                    # After downtime: missed, and its moment has passed.
                     await self._finish(uow, item, ReminderState.DROPPED, "expired", now)
-                    # An overdue action's nudges go on after an outage: plan the next one.
-                    await uow.reminders.schedule(await self._resume(uow, item, now), now)
-                    # After downtime: missed and no longer worth sending.
-                    log.info(
-                        "reminder dropped: expired before it could be sent",
-                        extra={"outcome": item.kind.value},
-                    )
+                    log.info(DROPPED_EXPIRED, extra={"outcome": item.kind.value})
+                    result.dropped += 1
+                elif await uow.reminders.superseded(item, now):
+                    # After downtime: a later one about the same thing is due too; it goes.
+                    await self._finish(uow, item, ReminderState.DROPPED, "superseded", now)
+                    log.info(DROPPED_SUPERSEDED, extra={"outcome": item.kind.value})
                     result.dropped += 1
                 else:
                     effect = await self.effect(uow, item)
@@ -119,30 +120,6 @@ class ReminderSweep:
         except _LeaseLost:
             log.warning("reminder lease lost to another replica; left to it")
 
-    async def _resume(
-        self, uow: UnitOfWork, item: ReminderItem, now: datetime
-    ) -> list[ReminderPlan]:
-        if item.kind is not ReminderKind.ACTION_OVERDUE or item.case_id is None:
-            return []
-        action = await uow.actions.by_id(item.subject_id)
-        case = await uow.cases.by_id(item.case_id)
-        if (
-            action is None
-            or case is None
-            or not case.state.is_open
-            or action.status in (ActionStatus.DONE, ActionStatus.NOT_POSSIBLE)
-        ):
-            return []
-        calendar = self.ctx.calendar
-        due_day = calendar.next_working_day(action.due)
-        today = now.astimezone(LONDON).date()
-        overdue = calendar.working_days_between(due_day, item.slot)
-        while True:
-            overdue += 2
-            plan = self.ctx.schedule.overdue(case.id, action.id, due_day, overdue)
-            if plan.slot >= today:
-                return [plan]
-
     async def _finish(
         self, uow: UnitOfWork, item: ReminderItem, state: ReminderState, outcome: str, now: datetime
     ) -> None:
@@ -157,7 +134,7 @@ class PreviewLine:
     due_at: datetime
     kind: ReminderKind
     case_reference: str | None
-    verdict: str  # "send", "drop (expired)", "cancel (no longer relevant)"
+    verdict: str  # "send", "drop (expired)", "drop (superseded)", "cancel (no longer relevant)"
     recipients: int
     summary: str
 
@@ -173,9 +150,14 @@ async def preview(
         for item in items:
             case = await uow.cases.by_id(item.case_id) if item.case_id else None
             reference = case.reference if case else None
-            if at >= item.expires_at:
+            if has_lapsed(item.kind, item.expires_at, at):
                 lines.append(
                     PreviewLine(item.due_at, item.kind, reference, "drop (expired)", 0, "")
+                )
+                continue
+            if await uow.reminders.superseded(item, at):
+                lines.append(
+                    PreviewLine(item.due_at, item.kind, reference, "drop (superseded)", 0, "")
                 )
                 continue
             effect = await sweep.effect(uow, item)
