@@ -259,6 +259,7 @@ class Plans:
                 await uow.reminders.schedule(
                     ctx.schedule.action(case.id, action.id, action.due), now
                 )
+                ctx.fault("mid-plan-agree")
             updated = await uow.cases.by_id(case.id)
             await uow.commit()
         ctx.on_outbox()

@@ -71,6 +71,7 @@ class ReminderSweep:
                 await uow.commit()
             if not items:
                 break  # nothing (more) due: follow-ups planned this sweep are claimed too
+            self.ctx.fault("holding-reminder-claims")
             for item in items:
                 await self._process(item, self.ctx.now(), result)
         if result.sent:

@@ -79,6 +79,18 @@ def invoke_message_response(message: str) -> InvokeResponse:
     return invoke_card_response(message_card(message))
 
 
+MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
+
+
+def invoke_notice_response(message: str) -> InvokeResponse:
+    """Universal Actions answer with a short message shown to the user *without* replacing
+    the card, so that what they typed is still there to send again (e.g. "try again")."""
+    return InvokeResponse(
+        status=200,
+        body=AdaptiveCardInvokeResponse(status_code=200, type=MESSAGE_RESPONSE, value=message),
+    )
+
+
 def invoke_value(activity: Activity) -> dict[str, Any]:
     value = activity.value if isinstance(activity.value, dict) else {}
     return value
