@@ -92,9 +92,11 @@ async def bot(sqlite_url: str, clock: FixedClock) -> AsyncIterator[Bot]:
     engine = create_engine(sqlite_url)
     await seed_directory(make_services(engine, clock))
     settings = Settings(database_url=sqlite_url, allowed_tenants=[TENANT])  # type: ignore[call-arg]
-    async with FakeConnector() as connector:
-        async with TestClient(TestServer(create_app(settings, clock))) as client:
-            yield Bot(client, connector, engine, clock)
+    async with (
+        FakeConnector() as connector,
+        TestClient(TestServer(create_app(settings, clock))) as client,
+    ):
+        yield Bot(client, connector, engine, clock)
     await engine.dispose()
 
 
