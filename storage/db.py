@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-
 CONNECT_TIMEOUT_SECONDS = 5.0
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.domain.reminders import ReminderKind, ReminderState, has_lapsed
-from bot.ports import ProactiveCards, ReminderItem, UnitOfWork
+from bot.ports import DatabaseUnavailable, ProactiveCards, ReminderItem, UnitOfWork
 from bot.services.context import UseCaseContext
 from bot.services.outbox import enqueue
 from bot.services.reminder_messages import Effect, ReminderMessages
@@ -55,10 +55,28 @@ class ReminderSweep:
         self.lease = lease
         self.batch = batch
         self.owner = secrets.token_hex(8)
+        self._paused = False
 
     async def run(self) -> SweepResult:
-        """Send what is due now (never outside 08:00–18:00 on a working day)."""
+        """Send what is due now (never outside 08:00–18:00 on a working day). With the
+        database out of reach it stops and says so once; the next tick picks up from there
+        (what it had claimed comes back when the leases run out)."""
         result = SweepResult()
+        try:
+            await self._sweep(result)
+        except DatabaseUnavailable:
+            if not self._paused:
+                log.warning("reminder sweep paused: the database cannot be reached")
+            self._paused = True
+            return result
+        if self._paused:
+            log.info("reminder sweep resumed: the database answers again")
+            self._paused = False
+        if result.sent:
+            self.ctx.on_outbox()
+        return result
+
+    async def _sweep(self, result: SweepResult) -> None:
         while True:
             # The time is read afresh for every batch: a long sweep must give late batches
             # a full lease, judge expiry now, and stop at 18:00.
@@ -74,9 +92,6 @@ class ReminderSweep:
             self.ctx.fault("holding-reminder-claims")
             for item in items:
                 await self._process(item, self.ctx.now(), result)
-        if result.sent:
-            self.ctx.on_outbox()
-        return result
 
     async def effect(self, uow: UnitOfWork, item: ReminderItem) -> Effect | None:
         """The messages the reminder would send now, or None if it no longer applies."""

@@ -82,12 +82,22 @@ def invoke_message_response(message: str) -> InvokeResponse:
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 
 
+class _MessageInvokeResponse(AdaptiveCardInvokeResponse):  # type: ignore[misc]
+    """The SDK's model types ``value`` as an object, which its serialiser refuses for the
+    message response's plain string (HTTP 500); the same model with a string value."""
+
+    _attribute_map = {  # noqa: RUF012 - msrest's own class-level map
+        **AdaptiveCardInvokeResponse._attribute_map,
+        "value": {"key": "value", "type": "str"},
+    }
+
+
 def invoke_notice_response(message: str) -> InvokeResponse:
     """Universal Actions answer with a short message shown to the user *without* replacing
     the card, so that what they typed is still there to send again (e.g. "try again")."""
     return InvokeResponse(
         status=200,
-        body=AdaptiveCardInvokeResponse(status_code=200, type=MESSAGE_RESPONSE, value=message),
+        body=_MessageInvokeResponse(status_code=200, type=MESSAGE_RESPONSE, value=message),
     )
 
 
