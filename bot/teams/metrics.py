@@ -16,13 +16,14 @@ from datetime import datetime
 from typing import Any, Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from bot.ports import OperationsSnapshot, PoolUse
 
 log = logging.getLogger(__name__)
 
-CONTENT_TYPE: Final = CONTENT_TYPE_LATEST
+# The classic text format, which every Prometheus version reads.
+CONTENT_TYPE: Final = CONTENT_TYPE_PLAIN_0_0_4
 DELIVERY_RESULTS: Final = ("sent", "retried", "gave_up")
 REMINDER_RESULTS: Final = ("sent", "cancelled", "dropped")
 TURN_BUCKETS: Final = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 30.0)
