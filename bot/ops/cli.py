@@ -1,5 +1,5 @@
 """The `marat` command: serve the bot, migrate the database, import the directory, add
-conferences. Errors are one readable line and a non-zero exit, never a traceback."""
+conferences, back up. Errors are one readable line and a non-zero exit, never a traceback."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from bot.services.reminders import preview
 from bot.settings import Settings, SettingsError, load_settings
 from bot.teams.app import Runtime, StartupError, build_runtime, serve
 from dialogs.base import Dependencies
+from storage.backup import BackupError, backup_sqlite
 from storage.migrate import upgrade
 
 log = logging.getLogger("marat")
@@ -62,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--at", required=True, type=_london_minute, metavar="YYYY-MM-DDTHH:MM")
     listing = reminder_commands.add_parser("list", help="a case's reminders and their state")
     listing.add_argument("--case", required=True, metavar="REF")
+
+    backup = commands.add_parser(
+        "backup", help="copy the SQLite database consistently while the bot runs"
+    )
+    backup.add_argument("file", type=Path, help="the new file to write (never overwritten)")
 
     package = commands.add_parser("teams-package", help="build the Teams app package (zip)")
     package.add_argument("--app-id", help="the bot's Microsoft App ID (default: MicrosoftAppId)")
@@ -217,6 +223,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(_reminders_preview(settings, args.at))
         elif args.command == "reminders":
             print(_reminders_list(settings, args.case))
+        elif args.command == "backup":
+            made = backup_sqlite(settings.database_url, args.file)
+            print(
+                f"Backed up {made.source.name} to {made.target} "
+                f"({made.size_bytes // 1024} KiB, integrity checked)."
+            )
         elif args.command == "teams-package":
             options = PackageOptions(
                 args.app_id or settings.app_id,
@@ -232,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FieldErrors as error:
         print("marat: " + " ".join(error.errors.values()), file=sys.stderr)
         return 2
-    except (SettingsError, StartupError, MaratError, PackageError) as error:
+    except (SettingsError, StartupError, MaratError, PackageError, BackupError) as error:
         print(f"marat: {error}", file=sys.stderr)
         return 2
     return 0
