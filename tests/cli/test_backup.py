@@ -35,7 +35,6 @@ from tests.support.replicas import (
 from tests.support.teams_users import TeamsUser, card_of, refer_case
 
 REFERENCE = re.compile(r"MARAT-\d{4}-\d{4}")
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
