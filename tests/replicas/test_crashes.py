@@ -352,7 +352,7 @@ async def test_killed_between_teams_accepting_and_marking_sent_only_that_message
         len(in_window),
         lost=lost,
         duplicates=max(0, unexplained) + len(set(twice) - set(in_window)),
-        window_kills=len(in_window),
+        window_faults=len(in_window),
         window_resent=sum(counts[n] - 1 for n in twice),
     )
     assert lost == 0
