@@ -10,7 +10,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
-from typing import Protocol
+from typing import Literal, Protocol
 
 from bot.domain.actions import Action, ActionDraft, ActionUpdate, Amendment
 from bot.domain.cases import CaseView, Discussion, Meeting
@@ -587,6 +587,10 @@ class ReminderRepository(Protocol):
         """Close a claimed reminder; False if our lease was lost."""
         ...
 
+    async def superseded(self, item: ReminderItem, now: datetime) -> bool:
+        """Whether a later reminder of the same kind and subject is due by ``now``."""
+        ...
+
     async def cancel(
         self, kinds: Sequence[ReminderKind], subject_id: int, reason: str, at: datetime
     ) -> int:
@@ -616,8 +620,57 @@ class ReminderRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class OperationsSnapshot:
+    """What an operator watches (GET /metrics): counts and ages only, no case data."""
+
+    outbox_pending: int
+    outbox_oldest: datetime | None  # when the oldest undelivered message was queued
+    reminders_live: Mapping[str, int]  # pending / claimed
+    reminders_due: int  # due by now and not yet finished
+    reminder_oldest_due: datetime | None
+
+
+@dataclass(frozen=True)
+class PoolUse:
+    """The database connection pool of this process."""
+
+    size: int
+    checked_out: int
+    overflow: int
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached just now (refused, dropped, timed out). Nothing of the
+    unit of work was committed; the same request may succeed in a moment."""
+
+
+InboundState = Literal["first", "in_flight", "done"]
+
+
+class InboundActivities(Protocol):
+    """Activities already received (by a hash of their channel, conversation and id), so that
+    Teams delivering one twice has one effect."""
+
+    async def begin(self, key: str, now: datetime, lease_until: datetime) -> InboundState:
+        """Record the activity as being handled; "first" if nobody else has it (or whoever
+        had it gave up: its lease ran out), otherwise "in_flight" or "done"."""
+        ...
+
+    async def finish(self, key: str, now: datetime) -> None:
+        """The activity has been handled."""
+        ...
+
+    async def purge(self, before: datetime) -> int:
+        """Forget activities received before ``before``; how many."""
+        ...
+
+
 class UnitOfWork(Protocol):
-    """One transaction: everything done through it commits together or not at all."""
+    """One transaction: everything done through it commits together or not at all.
+
+    Raises ``DatabaseUnavailable`` (from the block or from ``commit``) when the database
+    cannot be reached."""
 
     @property
     def directory(self) -> DirectoryRepository:
@@ -662,6 +715,11 @@ class UnitOfWork(Protocol):
     @property
     def reminders(self) -> ReminderRepository:
         """Reminders and escalations."""
+        ...
+
+    @property
+    def inbound(self) -> InboundActivities:
+        """Activities already received from Teams."""
         ...
 
     async def __aenter__(self) -> UnitOfWork: ...

@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = Field(
         120.0, ge=1, le=3600, validation_alias="MARAT_OUTBOX_LEASE_SECONDS"
     )
+    connector_timeout_seconds: float = Field(
+        15.0, ge=0.1, le=120, validation_alias="MARAT_CONNECTOR_TIMEOUT_SECONDS"
+    )
     clock_start: datetime | None = Field(None, validation_alias="MARAT_CLOCK_START")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", validation_alias="MARAT_LOG_LEVEL"

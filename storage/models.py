@@ -367,6 +367,8 @@ class ReminderRow(Base):
             postgresql_where=text("state IN ('pending', 'claimed')"),
             sqlite_where=text("state IN ('pending', 'claimed')"),
         ),
+        # "Is a later one about the same item due too?" (the sweep, after downtime).
+        Index("ix_reminders_subject_kind", "subject_id", "kind"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -397,3 +399,15 @@ class CaseDiscussionRow(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class InboundActivityRow(Base):
+    """An activity Teams delivered, by a hash of (channel, conversation, activity id): Teams
+    redelivers an activity it thinks went unanswered, and the second copy must have no effect.
+    No content and no identity is kept; rows are purged after a day."""
+
+    __tablename__ = "inbound_activities"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

@@ -1,10 +1,15 @@
 """When reminders and escalations fall due, and until when they are still worth sending.
 
 Every reminder goes at the send time (09:00 Europe/London by default) of a working day and
-never outside 08:00–18:00. Each has a slot (the working day it belongs to) and an expiry: after
-an outage it is sent once if the sweep reaches it before it expires, otherwise dropped (a
-day-2 reminder is pointless once the day-3 escalation has gone, a conference reminder once the
-conference has started).
+never outside 08:00–18:00. Each has a slot (the working day it belongs to). Two sorts:
+
+* a reminder *of a moment* ("the conference is today", "your action is due tomorrow") has an
+  expiry: after an outage it is sent once if the sweep reaches it before it expires, otherwise
+  dropped with a log line, because its moment has passed;
+* a reminder *of a standing problem* (information still missing, an action still overdue, a
+  case still without a conference in time) never expires: it is sent once, late, while the
+  problem lasts, which the sweep checks against the database when it is due. A later reminder
+  of the same kind about the same subject supersedes a missed earlier one (one nudge, not two).
 """
 
 from __future__ import annotations
@@ -32,6 +37,31 @@ class ReminderKind(StrEnum):
     ACTION_DUE = "action.due"  # on the due date
     ACTION_OVERDUE = "action.overdue"  # next working day after, then every 2
     ACTION_ESCALATION = "action.escalation"  # 3 working days overdue: coordinator, once
+
+    @property
+    def lapses(self) -> bool:
+        """Whether it is about a moment that passes (then it has an expiry); reminders of a
+        standing problem go late, once, for as long as the problem lasts."""
+        return self not in LASTING
+
+
+LASTING: Final = frozenset(
+    {
+        ReminderKind.INFO_DUE,
+        ReminderKind.INFO_MISSING,
+        ReminderKind.NO_CONFERENCE,
+        ReminderKind.ACTION_OVERDUE,
+        ReminderKind.ACTION_ESCALATION,
+    }
+)
+# A reminder of a standing problem has no expiry; stored rows carry this instant instead.
+NEVER: Final = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def has_lapsed(kind: ReminderKind, expires_at: datetime, now: datetime) -> bool:
+    """A missed reminder is dropped only if its moment has passed (whatever an older row's
+    expiry says, a reminder of a standing problem never lapses)."""
+    return kind.lapses and now >= expires_at
 
 
 class ReminderState(StrEnum):
@@ -83,8 +113,10 @@ class Schedule:
         slot: date,
         expires_at: datetime | None = None,
     ) -> ReminderPlan:
-        """A reminder at the send time of ``slot``; by default it may still go until the end
-        of the next working day."""
+        """A reminder at the send time of ``slot``. A reminder of a moment may by default still
+        go until the end of the next working day; one of a standing problem never expires."""
+        if not kind.lapses:
+            expires_at = NEVER
         return ReminderPlan(
             kind,
             case_id,
@@ -115,17 +147,14 @@ class Schedule:
     # -- the rules of PRODUCT.md section 5 -------------------------------------------------
 
     def information_request(self, case_id: int, request_id: int, due: date) -> ReminderPlan:
-        """Day 2: the agency's contacts, until the day-3 escalation supersedes it."""
-        escalation = self.at(self.working_day(due, 1))
-        return self.plan(ReminderKind.INFO_DUE, case_id, request_id, due, escalation)
+        """Day 2: the agency's contacts, while their information is missing (after an outage,
+        late: it then says the information *was* due)."""
+        return self.plan(ReminderKind.INFO_DUE, case_id, request_id, due)
 
-    def missing_returns(
-        self, case_id: int, discussion_day: date, conference_day: date | None
-    ) -> ReminderPlan:
-        """Day 3: the coordinator, naming the agencies still missing; useful until the
-        conference."""
-        until = self.end_of(conference_day) if conference_day else None
-        return self.plan(ReminderKind.INFO_MISSING, case_id, case_id, discussion_day, until)
+    def missing_returns(self, case_id: int, discussion_day: date) -> ReminderPlan:
+        """Day 3: the coordinator, naming the agencies still missing, for as long as any is
+        missing and the case has not been heard (judged when it is due: listings move)."""
+        return self.plan(ReminderKind.INFO_MISSING, case_id, case_id, discussion_day)
 
     def discussion(self, case_id: int, discussion_day: date) -> ReminderPlan:
         """Day 3, on the day only: a reminder the day after the discussion is no use."""
@@ -159,7 +188,7 @@ class Schedule:
             case_id,
             at_once.astimezone(LONDON).date(),
             at_once,
-            self.end_of(self.working_day(at_once.astimezone(LONDON).date(), 1)),
+            NEVER,
         )
         plans = [first]
         if day_ten > first.slot:
@@ -187,8 +216,12 @@ class Schedule:
     def overdue(
         self, case_id: int, action_id: int, due_day: date, days_overdue: int
     ) -> ReminderPlan:
-        """The nudge ``days_overdue`` working days after the due date (1, 3, 5, …); it may go
-        until the next one is due."""
+        """The nudge ``days_overdue`` working days after the due date (1, 3, 5, …)."""
         slot = self.calendar.add_working_days(due_day, days_overdue)
-        following = self.calendar.add_working_days(slot, 2)
-        return self.plan(ReminderKind.ACTION_OVERDUE, case_id, action_id, slot, self.at(following))
+        return self.plan(ReminderKind.ACTION_OVERDUE, case_id, action_id, slot)
+
+    def next_nudge(self, case_id: int, action_id: int, sent_on: date) -> ReminderPlan:
+        """The overdue nudge after one sent on ``sent_on``: 2 working days later (after a
+        late catch-up too, so nobody is nudged on two days running)."""
+        slot = self.calendar.add_working_days(sent_on, 2)
+        return self.plan(ReminderKind.ACTION_OVERDUE, case_id, action_id, slot)

@@ -1,5 +1,5 @@
 """The `marat` command: serve the bot, migrate the database, import the directory, add
-conferences. Errors are one readable line and a non-zero exit, never a traceback."""
+conferences, back up. Errors are one readable line and a non-zero exit, never a traceback."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from bot.services.reminders import PreviewLine, case_reminders, preview
 from bot.settings import Settings, SettingsError, load_settings
 from bot.teams.app import Runtime, StartupError, build_runtime, serve
 from dialogs.base import Dependencies
+from storage.backup import BackupError, backup_sqlite
 from storage.migrate import upgrade
 
 log = logging.getLogger("marat")
@@ -84,6 +85,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--playground-port", type=int, default=56150, help="the Playground's (default 56150)"
     )
+
+    backup = commands.add_parser(
+        "backup", help="copy the SQLite database consistently while the bot runs"
+    )
+    backup.add_argument("file", type=Path, help="the new file to write (never overwritten)")
 
     package = commands.add_parser("teams-package", help="build the Teams app package (zip)")
     package.add_argument("--app-id", help="the bot's Microsoft App ID (default: MicrosoftAppId)")
@@ -266,6 +272,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(_reminders_preview(settings, args.at))
         elif args.command == "reminders":
             print(_reminders_list(settings, args.case))
+        elif args.command == "backup":
+            made = backup_sqlite(settings.database_url, args.file)
+            print(
+                f"Backed up {made.source.name} to {made.target} "
+                f"({made.size_bytes // 1024} KiB, integrity checked)."
+            )
         elif args.command == "teams-package":
             options = PackageOptions(
                 args.app_id or settings.app_id,
@@ -281,7 +293,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FieldErrors as error:
         print("marat: " + " ".join(error.errors.values()), file=sys.stderr)
         return 2
-    except (SettingsError, StartupError, MaratError, PackageError, LaunchError) as error:
+    except (
+        SettingsError,
+        StartupError,
+        MaratError,
+        PackageError,
+        LaunchError,
+        BackupError,
+    ) as error:
         print(f"marat: {error}", file=sys.stderr)
         return 2
     return 0

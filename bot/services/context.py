@@ -32,13 +32,19 @@ def _nothing() -> None:
     return None
 
 
+def _no_fault(_point: str) -> None:
+    return None
+
+
 @dataclass
 class UseCaseContext:
     """Shared by every use case of one bot process.
 
     ``on_outbox`` wakes the outbox sender after a commit that queued messages, so nothing
-    waits for the sender's poll. (Not frozen: a test may swap ``units`` for instrumented
-    ones, and every use case built on this context sees the swap.)
+    waits for the sender's poll. ``fault`` marks the named points where the crash tests
+    kill the process (bot/faults.py); it does nothing unless a test armed one. (Not frozen:
+    a test may swap ``units`` for instrumented ones, and every use case built on this
+    context sees the swap.)
     """
 
     units: UnitOfWorkFactory
@@ -47,6 +53,7 @@ class UseCaseContext:
     policy: DeadlinePolicy = field(default_factory=DeadlinePolicy)
     options: ServiceOptions = field(default_factory=ServiceOptions)
     on_outbox: Callable[[], None] = _nothing
+    fault: Callable[[str], None] = _no_fault
 
     @cached_property
     def schedule(self) -> Schedule:

@@ -159,6 +159,7 @@ class InformationRequests:
                 request.id, person.aad_object_id, now, answer, late
             ):
                 raise _Raced
+            ctx.fault("mid-information-return")
             await click.claim(uow, person.aad_object_id, now, "answered")
             await uow.reminders.cancel([ReminderKind.INFO_DUE], request.id, "answered", now)
             await audit(ctx, uow, person, "inforeq.answer", case.id)

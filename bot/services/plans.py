@@ -188,6 +188,7 @@ class Plans:
                 await uow.reminders.schedule(
                     ctx.schedule.action(case.id, action.id, action.due), now
                 )
+                ctx.fault("mid-plan-agree")
             await uow.commit()
         ctx.on_outbox()
         async with ctx.units() as uow:

@@ -205,7 +205,7 @@ class Referrals:
             schedule.information_request(case.id, r.id, r.due)
             for r in await uow.cases.information_requests(case.id)
         ]
-        plans.append(schedule.missing_returns(case.id, d.discussion, case.listing.meeting_date))
+        plans.append(schedule.missing_returns(case.id, d.discussion))
         plans.append(schedule.discussion(case.id, d.discussion))
         if case.listing.breach:
             day_ten = self.ctx.calendar.add_working_days(d.day_zero, 10)

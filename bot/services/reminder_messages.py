@@ -98,6 +98,8 @@ class ReminderMessages:
         agency = (await agency_names(uow)).get(request.agency_key, request.agency_key)
         if request.answered:
             return Skip(f"{agency} has answered")
+        if case.heard_at is not None:
+            return Skip("the conference it was for has been held")
         contacts = await uow.directory.contacts_of(request.agency_key)
         late = self.ctx.now().astimezone(LONDON).date() > request.due
         when = (
@@ -120,6 +122,8 @@ class ReminderMessages:
         missing = [r for r in requests if not r.answered]
         if not missing:
             return Skip("every information return is in")
+        if case.heard_at is not None:
+            return Skip("the conference it was for has been held")
         agency_name = await agency_names(uow)
         agencies = ", ".join(agency_name.get(r.agency_key, r.agency_key) for r in missing)
         count = len(missing)
@@ -240,24 +244,30 @@ class ReminderMessages:
         if action.status.is_closed:
             return Skip(f"the action is {STATUS_LABELS[action.status].lower()}")
         agency = (await agency_names(uow)).get(action.agency_key, action.agency_key)
+        due_day = self.ctx.calendar.next_working_day(action.due)
+        today = self.ctx.today()
+        # Counted from today, not from the slot: after an outage the nudge or escalation goes
+        # late, and says how late the action really is.
+        overdue = self.ctx.calendar.working_days_between(due_day, max(today, item.slot))
+        late = f"is {plural(overdue, 'working day')} overdue"
         if item.kind is ReminderKind.ACTION_ESCALATION:
             text = (
-                f"{agency}'s action on {case.reference} is 3 working days overdue (due "
+                f"{agency}'s action on {case.reference} {late} (due "
                 f"{day(action.due)}): {action.description}. It will be on the next agenda "
                 "as outstanding."
             )
-            why = f"{agency}'s action was due {day(action.due)}: 3 working days overdue"
+            why = f"{agency}'s action was due {day(action.due)}: {late.removeprefix('is ')}"
             return await self._to_coordinator(uow, case, text, why)
-        due_day = self.ctx.calendar.next_working_day(action.due)
         follow_ups: list[ReminderPlan] = []
         if item.kind is ReminderKind.ACTION_BEFORE:
             lead = "is due tomorrow"
         elif item.kind is ReminderKind.ACTION_DUE:
             lead = "is due today"
         else:
-            overdue = self.ctx.calendar.working_days_between(due_day, item.slot)
-            lead = f"is {plural(overdue, 'working day')} overdue"
-            follow_ups.append(self.ctx.schedule.overdue(case.id, action.id, due_day, overdue + 2))
+            lead = late
+            follow_ups.append(
+                self.ctx.schedule.next_nudge(case.id, action.id, max(today, item.slot))
+            )
         contacts = await uow.directory.contacts_of(action.agency_key)
         text = (
             f"Your agency's action on {case.reference} {lead} ({day(action.due)}): "

@@ -14,16 +14,18 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.domain.clock import LONDON
 from bot.domain.errors import NotFound
-from bot.domain.reminders import ReminderKind, ReminderPlan, ReminderState
+from bot.domain.reminders import ReminderKind, ReminderState, has_lapsed
 from bot.domain.wording import moment
-from bot.ports import ProactiveCards, ReminderItem, UnitOfWork
+from bot.ports import DatabaseUnavailable, ProactiveCards, ReminderItem, UnitOfWork
 from bot.services.context import UseCaseContext
 from bot.services.outbox import enqueue
 from bot.services.reminder_messages import Effect, ReminderMessages, Skip
 
 log = logging.getLogger(__name__)
+
+DROPPED_EXPIRED = "reminder dropped: expired before it could be sent"
+DROPPED_SUPERSEDED = "reminder dropped: a later one about the same item goes instead"
 
 
 @dataclass
@@ -55,10 +57,28 @@ class ReminderSweep:
         self.lease = lease
         self.batch = batch
         self.owner = secrets.token_hex(8)
+        self._paused = False
 
     async def run(self) -> SweepResult:
-        """Send what is due now (never outside 08:00–18:00 on a working day)."""
+        """Send what is due now (never outside 08:00–18:00 on a working day). With the
+        database out of reach it stops and says so once; the next tick picks up from there
+        (what it had claimed comes back when the leases run out)."""
         result = SweepResult()
+        try:
+            await self._sweep(result)
+        except DatabaseUnavailable:
+            if not self._paused:
+                log.warning("reminder sweep paused: the database cannot be reached")
+            self._paused = True
+            return result
+        if self._paused:
+            log.info("reminder sweep resumed: the database answers again")
+            self._paused = False
+        if result.sent:
+            self.ctx.on_outbox()
+        return result
+
+    async def _sweep(self, result: SweepResult) -> None:
         while True:
             # The time is read afresh for every batch: a long sweep must give late batches
             # a full lease, judge expiry now, and stop at 18:00.
@@ -71,11 +91,9 @@ class ReminderSweep:
                 await uow.commit()
             if not items:
                 break  # nothing (more) due: follow-ups planned this sweep are claimed too
+            self.ctx.fault("holding-reminder-claims")
             for item in items:
                 await self._process(item, self.ctx.now(), result)
-        if result.sent:
-            self.ctx.on_outbox()
-        return result
 
     async def effect(self, uow: UnitOfWork, item: ReminderItem) -> Effect | Skip:
         """The messages the reminder would send now, or why it no longer applies."""
@@ -84,15 +102,15 @@ class ReminderSweep:
     async def _process(self, item: ReminderItem, now: datetime, result: SweepResult) -> None:
         try:
             async with self.ctx.units() as uow:
-                if now >= item.expires_at:
+                if has_lapsed(item.kind, item.expires_at, now):
+                    # After downtime: missed, and its moment has passed.
                     await self._finish(uow, item, ReminderState.DROPPED, "expired", now)
-                    # An overdue action's nudges go on after an outage: plan the next one.
-                    await uow.reminders.schedule(await self._resume(uow, item, now), now)
-                    # After downtime: missed and no longer worth sending.
-                    log.info(
-                        "reminder dropped: expired before it could be sent",
-                        extra={"outcome": item.kind.value},
-                    )
+                    log.info(DROPPED_EXPIRED, extra={"outcome": item.kind.value})
+                    result.dropped += 1
+                elif await uow.reminders.superseded(item, now):
+                    # After downtime: a later one about the same thing is due too; it goes.
+                    await self._finish(uow, item, ReminderState.DROPPED, "superseded", now)
+                    log.info(DROPPED_SUPERSEDED, extra={"outcome": item.kind.value})
                     result.dropped += 1
                 else:
                     effect = await self.effect(uow, item)
@@ -118,25 +136,6 @@ class ReminderSweep:
         except _LeaseLost:
             log.warning("reminder lease lost to another replica; left to it")
 
-    async def _resume(
-        self, uow: UnitOfWork, item: ReminderItem, now: datetime
-    ) -> list[ReminderPlan]:
-        if item.kind is not ReminderKind.ACTION_OVERDUE or item.case_id is None:
-            return []
-        action = await uow.actions.by_id(item.subject_id)
-        case = await uow.cases.by_id(item.case_id)
-        if action is None or case is None or not case.state.is_open or action.status.is_closed:
-            return []
-        calendar = self.ctx.calendar
-        due_day = calendar.next_working_day(action.due)
-        today = now.astimezone(LONDON).date()
-        overdue = calendar.working_days_between(due_day, item.slot)
-        while True:
-            overdue += 2
-            plan = self.ctx.schedule.overdue(case.id, action.id, due_day, overdue)
-            if plan.slot >= today:
-                return [plan]
-
     async def _finish(
         self, uow: UnitOfWork, item: ReminderItem, state: ReminderState, outcome: str, now: datetime
     ) -> None:
@@ -145,6 +144,7 @@ class ReminderSweep:
 
 
 EXPIRED = "expired before it could be sent"
+SUPERSEDED = "a later reminder of the same kind about the same item goes instead"
 # What the use cases store when they cancel reminders, as `reminders list` says it.
 CANCELLED_BY = {
     "answered": "the agency answered",
@@ -185,9 +185,11 @@ async def _line(
     sweep: ReminderSweep, uow: UnitOfWork, item: ReminderItem, at: datetime, reference: str | None
 ) -> PreviewLine:
     """What a sweep at ``at`` would do with a live reminder (in a unit of work rolled back)."""
-    if at >= item.expires_at:
+    if has_lapsed(item.kind, item.expires_at, at):
         why = f"{EXPIRED} (it could go until {moment(item.expires_at)})"
         return PreviewLine(item.due_at, item.kind, reference, "drop", "", why)
+    if await uow.reminders.superseded(item, at):
+        return PreviewLine(item.due_at, item.kind, reference, "drop", "", SUPERSEDED)
     effect = await sweep.effect(uow, item)
     if isinstance(effect, Skip):
         return PreviewLine(item.due_at, item.kind, reference, "cancel", "", effect.why)
@@ -235,7 +237,9 @@ async def _stored(
         why = CANCELLED_BY.get(item.outcome or "", item.outcome or "no longer relevant")
         return PreviewLine(item.due_at, item.kind, reference, state, "", why)
     if item.state is ReminderState.DROPPED:
-        why = f"{EXPIRED} (missed while no sweep ran)"
+        why = (
+            SUPERSEDED if item.outcome == "superseded" else f"{EXPIRED} (missed while no sweep ran)"
+        )
         return PreviewLine(item.due_at, item.kind, reference, state, "", why)
     # Pending or claimed: what it would do at its due time, as the database stands now.
     line = await _line(sweep, uow, item, max(item.due_at, sweep.ctx.now()), reference)

@@ -6,9 +6,11 @@ several apps side by side.
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import logging
 import os
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,6 +26,7 @@ from botbuilder.integration.aiohttp import (
 
 from bot.domain.clock import Clock, ShiftedClock, SystemClock
 from bot.domain.repeats import RepeatRule
+from bot.faults import FaultPoints
 from bot.logs import new_correlation_id
 from bot.ports import Messenger, ProactiveCards
 from bot.services.actions import Actions
@@ -44,14 +47,41 @@ from bot.services.reminders import ReminderSweep
 from bot.settings import Settings
 from bot.teams.conversations import Conversations
 from bot.teams.gateway import BotFrameworkGateway, TurnGateway
-from bot.teams.handler import MaratBot
+from bot.teams.handler import COMMANDS, VERBS, MaratBot
+from bot.teams.inbound import InboundLedger
+from bot.teams.metrics import CONTENT_TYPE, Metrics
 from bot.teams.outbox_sender import OutboxSender, SenderSettings
+from bot.teams.turn_record import open_record
 from cards.proactive import TeamsCards
 from dialogs.base import Dependencies
 from scheduler.ticker import Ticker
 from storage.database import Database
 
 log = logging.getLogger(__name__)
+
+
+# Every label value a turn can have (bot/teams/turn_record.py): the handler's tables, the
+# activity types Teams sends, and the few names the handler uses itself.
+KNOWN_TURN_KINDS = frozenset(
+    {
+        *COMMANDS,
+        *VERBS,
+        "unknown",
+        "unknown verb",
+        "greet",
+        "message",
+        "invoke",
+        "conversationUpdate",
+        "installationUpdate",
+        "messageReaction",
+        "messageUpdate",
+        "messageDelete",
+        "event",
+        "other",
+    }
+)
+RETRY_AFTER_SECONDS = "5"
+READY_TIMEOUT_SECONDS = 5.0
 
 
 class StartupError(Exception):
@@ -70,6 +100,8 @@ class Runtime:
     sender: OutboxSender
     sweep: ReminderSweep
     ticker: Ticker
+    metrics: Metrics
+    clock: Clock
 
     @property
     def context(self) -> UseCaseContext:
@@ -77,6 +109,7 @@ class Runtime:
 
 
 RUNTIME = web.AppKey("runtime", Runtime)
+BODY = web.RequestKey("activity", object)
 
 
 class _AdapterConfig:
@@ -135,12 +168,16 @@ def build_runtime(
     if clock is None:
         clock = ShiftedClock(settings.clock_start) if settings.clock_start else SystemClock()
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_AdapterConfig(settings)))
-    gateway = BotFrameworkGateway(adapter, settings.app_id)
+    gateway = BotFrameworkGateway(adapter, settings.app_id, settings.connector_timeout_seconds)
+    faults = FaultPoints.from_environment()  # nothing is armed outside the crash tests
+    metrics = Metrics(KNOWN_TURN_KINDS)
     sender = OutboxSender(
         database.units,
         gateway,
         clock,
         settings=SenderSettings(lease=timedelta(seconds=settings.outbox_lease_seconds)),
+        fault=faults.reached,
+        count=metrics.delivery,
     )
     ctx = UseCaseContext(
         database.units,
@@ -149,10 +186,16 @@ def build_runtime(
         settings.policy(),
         options_of(settings),
         on_outbox=sender.wake,
+        fault=faults.reached,
     )
     cards = TeamsCards()
     deps = build_dependencies(ctx, cards, gateway, settings.help_contact)
-    bot = MaratBot(deps, settings.tenants, Conversations(database.units, clock, sender.wake))
+    bot = MaratBot(
+        deps,
+        settings.tenants,
+        Conversations(database.units, clock, sender.wake),
+        InboundLedger(database.units, clock),
+    )
 
     async def on_error(context: TurnContext, error: Exception) -> None:
         # Anything that escapes the handler: log by type only, and tell the user a reference.
@@ -169,8 +212,8 @@ def build_runtime(
 
     adapter.on_turn_error = on_error
     sweep = ReminderSweep(ctx, cards, lease=timedelta(seconds=settings.reminder_lease_seconds))
-    ticker = Ticker(sweep.run, settings.sweep_seconds)
-    return Runtime(settings, database, deps, bot, adapter, sender, sweep, ticker)
+    ticker = Ticker(metrics.timed_sweep(sweep.run), settings.sweep_seconds)
+    return Runtime(settings, database, deps, bot, adapter, sender, sweep, ticker, metrics, clock)
 
 
 def _single_instance_lock(path: Path) -> IO[str]:
@@ -194,11 +237,33 @@ async def _messages(request: web.Request) -> web.StreamResponse:
     if "application/json" not in request.headers.get("Content-Type", ""):
         raise web.HTTPUnsupportedMediaType(text="Expected application/json.")
     try:
-        await request.json()
+        request[BODY] = await request.json()
     except ValueError:
         raise web.HTTPBadRequest(text="The body is not valid JSON.") from None
-    response = await runtime.adapter.process(request, runtime.bot)
+    record = open_record()
+    started = time.perf_counter()
+    try:
+        response = await runtime.adapter.process(request, runtime.bot)
+    finally:
+        runtime.metrics.turn(record.kind, record.outcome, time.perf_counter() - started)
+    if record.retryable and (response is None or response.status < 300) and not _is_invoke(request):
+        # The user has been told to try again; Teams is told the same (it may redeliver).
+        return web.Response(status=503, headers={"Retry-After": RETRY_AFTER_SECONDS})
     return response if response is not None else web.Response(status=201)
+
+
+def _is_invoke(request: web.Request) -> bool:
+    body = request.get(BODY)
+    return isinstance(body, dict) and body.get("type") == "invoke"
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    now = runtime.clock.now()
+    body = await runtime.metrics.render(
+        lambda: runtime.database.snapshot(now), runtime.database.pool_use, now
+    )
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
 
 async def _healthz(_request: web.Request) -> web.Response:
@@ -209,9 +274,11 @@ async def _readyz(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     checks: dict[str, str] = {}
     try:
-        await runtime.database.ping()
-        checks["database"] = "ok"
-        checks["schema"] = "ok" if await runtime.database.schema_is_current() else "outdated"
+        # Bounded: an unreachable server must make /readyz say "not ready", not hang it.
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+            await runtime.database.ping()
+            checks["database"] = "ok"
+            checks["schema"] = "ok" if await runtime.database.schema_is_current() else "outdated"
     except Exception:
         log.warning("readiness check: database unreachable")
         checks["database"] = "unreachable"
@@ -226,7 +293,8 @@ async def _readyz(request: web.Request) -> web.Response:
 def create_app(
     settings: Settings, clock: Clock | None = None, database: Database | None = None
 ) -> web.Application:
-    """The bot's aiohttp application: `POST /api/messages`, `GET /healthz`, `GET /readyz`.
+    """The bot's aiohttp application: `POST /api/messages`, `GET /healthz`, `GET /readyz`,
+    `GET /metrics`.
 
     Refuses (SettingsError) to build an unauthenticated bot for a non-loopback address.
     """
@@ -255,6 +323,7 @@ def create_app(
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
+    app.router.add_get("/metrics", _metrics)
     return app
 
 

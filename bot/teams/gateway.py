@@ -22,7 +22,6 @@ from botbuilder.schema import (
 )
 from botframework.connector.auth import AuthenticationConstants
 from msrest.exceptions import HttpOperationError
-from msrest.serialization import Model
 
 from bot.domain.delivery import ConnectorAnswer, ConnectorUnavailable, Outcome
 from bot.ports import Address, Member, OutgoingMessage, TeamAddress
@@ -75,33 +74,32 @@ def invoke_card_response(card: Card) -> InvokeResponse:
     )
 
 
-class _MessageInvokeResponse(Model):
-    """The Universal Actions "message" answer. botbuilder's AdaptiveCardInvokeResponse types
-    ``value`` as an object, so a text value fails to serialise (HTTP 500); this model types it
-    as the string Teams expects."""
-
-    _attribute_map = {  # noqa: RUF012 - msrest reads this class attribute
-        "status_code": {"key": "statusCode", "type": "int"},
-        "type": {"key": "type", "type": "str"},
-        "value": {"key": "value", "type": "str"},
-    }
-
-    def __init__(self, *, status_code: int, value: str) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self.status_code = status_code
-        self.type = "application/vnd.microsoft.activity.message"
-        self.value = value
-
-
-def invoke_text_response(message: str) -> InvokeResponse:
-    """Universal Actions answer that leaves the clicked card as it is and shows ``message``
-    (the answer came as new messages, e.g. a conference pack under its agenda)."""
-    return InvokeResponse(status=200, body=_MessageInvokeResponse(status_code=200, value=message))
-
-
 def invoke_message_response(message: str) -> InvokeResponse:
     """Universal Actions answer with a short message card (used for refusals and errors)."""
     return invoke_card_response(message_card(message))
+
+
+MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
+
+
+class _MessageInvokeResponse(AdaptiveCardInvokeResponse):  # type: ignore[misc]
+    """The SDK's model types ``value`` as an object, which its serialiser refuses for the
+    message response's plain string (HTTP 500); the same model with a string value."""
+
+    _attribute_map = {  # noqa: RUF012 - msrest's own class-level map
+        **AdaptiveCardInvokeResponse._attribute_map,
+        "value": {"key": "value", "type": "str"},
+    }
+
+
+def invoke_notice_response(message: str) -> InvokeResponse:
+    """Universal Actions answer with a short message shown to the user *without* replacing
+    the clicked card: what they typed is still there to send again ("try again"), or the
+    answer came as new messages under it (a conference pack under its agenda)."""
+    return InvokeResponse(
+        status=200,
+        body=_MessageInvokeResponse(status_code=200, type=MESSAGE_RESPONSE, value=message),
+    )
 
 
 def invoke_value(activity: Activity) -> dict[str, Any]:

@@ -17,16 +17,19 @@ from botbuilder.schema import ChannelAccount
 
 from bot.domain.errors import CaseClosed, MaratError, NotRegistered
 from bot.logs import correlation_id, new_correlation_id
-from bot.ports import Address, TeamAddress
+from bot.ports import Address, DatabaseUnavailable, TeamAddress
 from bot.teams.conversations import Conversations
 from bot.teams.gateway import (
     TurnGateway,
     invoke_card_response,
     invoke_message_response,
-    invoke_text_response,
+    invoke_notice_response,
     invoke_value,
 )
+from bot.teams.inbound import InboundLedger
 from bot.teams.routing import mentioned_people, parse_command, strip_bot_mention
+from bot.teams.turn_record import current as current_turn
+from bot.teams.turn_record import note
 from cards.common import message_card
 from cards.help import not_registered_text
 from dialogs import (
@@ -80,6 +83,9 @@ VERBS: dict[str, VerbHandler] = {
     "discussion.record": discussion.record,
 }
 ERROR_TEXT = "Sorry, something went wrong on my side. If it happens again, quote reference {}."
+UNAVAILABLE_TEXT = (
+    "Sorry, I cannot reach the MARAT records just now. Please try again in a moment (reference {})."
+)
 
 
 def team_id_of(context: TurnContext) -> str | None:
@@ -116,11 +122,13 @@ class MaratBot(TeamsActivityHandler):  # type: ignore[misc]
         deps: Dependencies,
         allowed_tenants: frozenset[str],
         conversations: Conversations | None = None,
+        inbound: InboundLedger | None = None,
     ) -> None:
         super().__init__()
         self.deps = deps
         self.allowed_tenants = allowed_tenants
         self.conversations = conversations
+        self.inbound = inbound
 
     # -- every turn ------------------------------------------------------------------------
 
@@ -132,9 +140,20 @@ class MaratBot(TeamsActivityHandler):  # type: ignore[misc]
                 "activity from a tenant that is not allowed was ignored",
                 extra={"activity_type": turn_context.activity.type},
             )
+            note(outcome="ignored")
             return
-        await self._remember(turn_context)
-        await super().on_turn(turn_context)
+        note(kind=str(turn_context.activity.type or "other"))
+        # After authentication and the tenant check: only a genuine activity's id counts.
+        receipt = await self.inbound.receive(turn_context) if self.inbound else None
+        if receipt is not None and receipt.duplicate and self.inbound is not None:
+            await self.inbound.answer_copy(turn_context, receipt)
+            return
+        try:
+            await self._remember(turn_context)
+            await super().on_turn(turn_context)
+        finally:
+            if receipt is not None and self.inbound is not None:
+                await self.inbound.finish(receipt)
 
     async def _remember(self, context: TurnContext) -> None:
         """Keep where each person's 1:1 chat is, and which teams the app is in, up to date."""
@@ -173,6 +192,8 @@ class MaratBot(TeamsActivityHandler):  # type: ignore[misc]
                         activity.channel_id or "msteams",
                     )
                 )
+        except DatabaseUnavailable:
+            log.warning("could not store the conversation reference: database unavailable")
         except Exception:
             # Never lose the user's turn over bookkeeping; the next activity refreshes it.
             log.exception("could not store the conversation reference")
@@ -197,18 +218,27 @@ class MaratBot(TeamsActivityHandler):  # type: ignore[misc]
         )
 
     async def _run(self, turn: TurnInfo, call: Callable[[], Awaitable[Reply]], label: str) -> Reply:
-        """Business refusals become polite text; bugs become a reference, never a traceback."""
+        """Business refusals become polite text; bugs become a reference, never a traceback;
+        a database that cannot be reached asks the user to try again in a moment."""
+        note(kind=label)
         try:
             return await call()
         except NotRegistered:
+            note(outcome="refused")
             return Reply(text=not_registered_text(self.deps.help_contact))
         except CaseClosed as closed:
             # A card of a closed case: replaced by a polite word, whatever was clicked.
             return Reply(card=message_card(str(closed)), replace=True)
         except MaratError as refusal:
+            note(outcome="refused")
             return Reply(text=str(refusal))
+        except DatabaseUnavailable:
+            log.warning("turn could not reach the database", extra={"command": label})
+            note(outcome="unavailable")
+            return Reply(text=UNAVAILABLE_TEXT.format(turn.correlation_id))
         except Exception:
             log.exception("turn failed", extra={"command": label})
+            note(outcome="error")
             return Reply(text=ERROR_TEXT.format(turn.correlation_id))
 
     # -- messages: typed commands and Action.Submit ----------------------------------------
@@ -268,6 +298,7 @@ class MaratBot(TeamsActivityHandler):  # type: ignore[misc]
     async def _verb(self, turn: TurnInfo, verb: str, value: Mapping[str, Any]) -> Reply:
         handler = VERBS.get(verb)
         if handler is None:
+            note(kind="unknown verb", outcome="refused")
             return Reply(text="That button is no longer supported. Type help to start again.")
         log.info("card action", extra={"verb": verb})
         return await self._run(turn, lambda: handler(self.deps, turn, value), verb)
@@ -284,13 +315,18 @@ class MaratBot(TeamsActivityHandler):  # type: ignore[misc]
         data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
         turn = self._turn(turn_context)
         reply = await self._verb(turn, verb, data)
+        if current_turn().outcome == "unavailable":
+            # Keep the card as it is (with what they typed) so that they can send it again.
+            return invoke_notice_response(
+                reply.text or UNAVAILABLE_TEXT.format(turn.correlation_id)
+            )
         await self._deliver_privately(reply, turn)
         if reply.card is not None and not reply.replace:
             # New messages under the clicked card, which stays as it is.
             await self._deliver(
                 TurnGateway(turn_context), Reply(card=reply.card, more=reply.more), turn
             )
-            return invoke_text_response(reply.text or "Sent below.")
+            return invoke_notice_response(reply.text or "Sent below.")
         if reply.card is not None:
             return invoke_card_response(reply.card)
         return invoke_message_response(reply.text or "Done.")

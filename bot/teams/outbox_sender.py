@@ -12,8 +12,9 @@ import contextlib
 import logging
 import random
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.domain.clock import Clock
 from bot.domain.delivery import (
@@ -24,8 +25,10 @@ from bot.domain.delivery import (
     OutgoingMessage,
     RetryPolicy,
 )
+from bot.faults import AFTER_SEND_BEFORE_MARK, nowhere
 from bot.ports import (
     Address,
+    DatabaseUnavailable,
     Messenger,
     OutboxItem,
     TeamAddress,
@@ -38,6 +41,10 @@ log = logging.getLogger(__name__)
 
 UNREACHABLE = "unreachable"
 FAILED = "failed"
+
+
+def _uncounted(_result: str) -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -58,7 +65,11 @@ class OutboxSender:
         policy: RetryPolicy | None = None,
         settings: SenderSettings | None = None,
         rng: random.Random | None = None,
+        fault: Callable[[str], None] = nowhere,
+        count: Callable[[str], None] = _uncounted,
     ) -> None:
+        """``fault`` marks where the crash tests may kill the process (bot/faults.py);
+        ``count`` is told each attempt's result ("sent", "retried", "gave_up")."""
         self.units = units
         self.messenger = messenger
         self.clock = clock
@@ -68,8 +79,13 @@ class OutboxSender:
         self.pacer = ConversationPacer()
         # Whose lease a claimed row is under (see _still_ours).
         self.owner = secrets.token_hex(8)
+        self.fault = fault
+        self.count = count
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # Delivered while the database could not record it: marked first thing when it can.
+        self._unmarked: list[tuple[OutboxItem, Address, ConnectorAnswer, datetime]] = []
+        self._database_down = False
 
     # -- running -------------------------------------------------------------------------
 
@@ -96,6 +112,13 @@ class OutboxSender:
             try:
                 while await self.deliver_due():
                     pass
+                if self._database_down:
+                    self._database_down = False
+                    log.info("outbox delivery resumed: the database answers again")
+            except DatabaseUnavailable:
+                if not self._database_down:
+                    self._database_down = True
+                    log.warning("outbox delivery paused: the database cannot be reached")
             except Exception:
                 log.exception("outbox sweep failed; trying again shortly")
             with contextlib.suppress(TimeoutError):
@@ -106,6 +129,7 @@ class OutboxSender:
 
     async def deliver_due(self) -> int:
         """Claim what is due now (under a lease) and try each; returns how many were tried."""
+        await self._mark_unmarked()
         now = self.clock.now()
         async with self.units() as uow:
             items = await uow.outbox.claim_due(
@@ -133,6 +157,9 @@ class OutboxSender:
         if not await self._paced(item, address) or not await self._still_ours(item):
             return
         answer = await self.messenger.send(address, message)
+        if answer.outcome is Outcome.DELIVERED:
+            # Decision 0009's window: Teams has it, the row does not say so yet.
+            self.fault(AFTER_SEND_BEFORE_MARK)
         await self._record(item, address, answer)
 
     async def _deliver_update(self, item: OutboxItem, message: OutgoingMessage) -> None:
@@ -189,24 +216,15 @@ class OutboxSender:
         now = self.clock.now()
         outcome = answer.outcome
         if outcome is Outcome.DELIVERED:
-            async with self.units() as uow:
-                current = await uow.outbox.payload(item.id)
-                if item.kind != UPDATE and current is not None and current != item.payload:
-                    # Rewritten while on the wire (a colleague answered meanwhile): what
-                    # arrived is out of date, so replace it in place with the new content.
-                    await uow.outbox.enqueue(
-                        f"{item.key}:update:{now.isoformat()}",
-                        item.recipient,
-                        UPDATE,
-                        current,
-                        now,
-                        item.case_id,
-                        item.key,
-                    )
-                await uow.outbox.mark_sent(
-                    item.id, address.conversation_id, answer.activity_id, answer.status or 200, now
-                )
-                await uow.commit()
+            try:
+                await self._mark_delivered(item, address, answer, now)
+            except DatabaseUnavailable:
+                # Teams has it; only our record of it is missing. Sending it again when the
+                # row's lease runs out would deliver it twice: remember it and mark it first
+                # thing once the database answers.
+                self._unmarked.append((item, address, answer, now))
+                raise
+            self.count("sent")
             return
         if outcome is Outcome.PERMANENT:
             reason = (
@@ -228,6 +246,36 @@ class OutboxSender:
             self.pacer.hold(address.conversation_id, now + wait)
         await self._retry(item, answer, report)
 
+    async def _mark_delivered(
+        self, item: OutboxItem, address: Address, answer: ConnectorAnswer, now: datetime
+    ) -> None:
+        async with self.units() as uow:
+            current = await uow.outbox.payload(item.id)
+            if item.kind != UPDATE and current is not None and current != item.payload:
+                # Rewritten while on the wire (a colleague answered meanwhile): what
+                # arrived is out of date, so replace it in place with the new content.
+                await uow.outbox.enqueue(
+                    f"{item.key}:update:{now.isoformat()}",
+                    item.recipient,
+                    UPDATE,
+                    current,
+                    now,
+                    item.case_id,
+                    item.key,
+                )
+            await uow.outbox.mark_sent(
+                item.id, address.conversation_id, answer.activity_id, answer.status or 200, now
+            )
+            await uow.commit()
+
+    async def _mark_unmarked(self) -> None:
+        """Mark what was delivered while the database was away (oldest first)."""
+        while self._unmarked:
+            item, address, answer, at = self._unmarked[0]
+            await self._mark_delivered(item, address, answer, at)
+            self._unmarked.pop(0)
+            self.count("sent")
+
     async def _retry(self, item: OutboxItem, answer: ConnectorAnswer, report: bool = True) -> None:
         now = self.clock.now()
         attempt = item.attempts + 1
@@ -247,6 +295,7 @@ class OutboxSender:
                 item.id, now + timedelta(seconds=delay), answer.status, count_attempt=True
             )
             await uow.commit()
+        self.count("retried")
 
     async def _give_up(
         self, item: OutboxItem, final: str, status: int | None, reason: str, report: bool = True
@@ -257,6 +306,7 @@ class OutboxSender:
             if report and not item.key.startswith((NOTICE_PREFIX, PRIVATE_PREFIX)):
                 await self._report(uow, item, reason)
             await uow.commit()
+        self.count("gave_up")
         log.warning("message could not be delivered", extra={"outcome": final, "status": status})
 
     async def _report(self, uow: UnitOfWork, item: OutboxItem, reason: str) -> None:

@@ -122,6 +122,22 @@ class SqlReminders:
         )
         return bool(getattr(result, "rowcount", 0) == 1)
 
+    async def superseded(self, item: ReminderItem, now: datetime) -> bool:
+        """Whether a later reminder of the same kind about the same subject is due by ``now``
+        (live or already sent): then a missed earlier one is not worth a message of its own."""
+        later = await self.session.scalar(
+            select(ReminderRow.id)
+            .where(
+                ReminderRow.kind == item.kind.value,
+                ReminderRow.subject_id == item.subject_id,
+                ReminderRow.slot > item.slot,
+                ReminderRow.due_at <= now,
+                ReminderRow.state.in_([*LIVE, ReminderState.SENT.value]),
+            )
+            .limit(1)
+        )
+        return later is not None
+
     async def cancel(
         self, kinds: Sequence[ReminderKind], subject_id: int, reason: str, at: datetime
     ) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from tests.support.fake_connector import FakeConnector
 from tests.support.services import make_services
 
 TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
+ACTIVITY_IDS = itertools.count(1)
 CARD = "application/vnd.microsoft.card.adaptive"
 
 
@@ -31,7 +33,7 @@ def activity(service_url: str, aad: str = COORDINATOR, **values: Any) -> dict[st
         "recipient": {"id": "28:marat-bot", "name": "MARAT"},
         "conversation": {"id": "a:personal-1", "conversationType": "personal", "tenantId": TENANT},
         "channelData": {"tenant": {"id": TENANT}},
-        "id": "incoming-1",
+        "id": f"incoming-{next(ACTIVITY_IDS)}",  # Teams gives every activity its own
         **values,
     }
 

@@ -13,6 +13,7 @@ run. The last test keeps the loop running and waits on the connector's event.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from tests.support.fake_connector import FakeConnector
 from tests.support.services import make_services
 
 TENANT = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
+ACTIVITY_IDS = itertools.count(1)
 CHAT = {COORDINATOR: "a:chat-casey", POLICE_CONTACT: "a:chat-pat", HOUSING_CONTACT: "a:chat-harper"}
 USER_ID = {COORDINATOR: "29:casey", POLICE_CONTACT: "29:pat", HOUSING_CONTACT: "29:harper"}
 REFERENCE = "MARAT-2027-0001"
@@ -185,7 +187,7 @@ class Bot:
             "recipient": {"id": BOT_ID, "name": "MARAT"},
             "conversation": {"id": CHAT[aad], "conversationType": "personal", "tenantId": TENANT},
             "channelData": {"tenant": {"id": TENANT}},
-            "id": "incoming-1",
+            "id": f"incoming-{next(ACTIVITY_IDS)}",  # Teams gives every activity its own
             **values,
         }
 

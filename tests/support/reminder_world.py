@@ -19,8 +19,9 @@ from bot.ports import Address, ReminderItem
 from bot.services.outbox import NOTICE_HEADLINE
 from bot.services.plans import PlanView
 from bot.services.reminders import ReminderSweep
-from bot.teams.app import Runtime
+from bot.teams.app import Runtime, build_runtime
 from bot.teams.outbox_sender import OutboxSender
+from storage.database import Database
 from storage.models import OutboxRow
 from tests.support.builders import COORDINATOR, HOUSING_CONTACT, POLICE_CONTACT, referral_inputs
 from tests.support.fakes import Call, FakeMessenger
@@ -117,6 +118,19 @@ class World:
     @property
     def sweep(self) -> ReminderSweep:
         return self.runtime.sweep
+
+    def restart(self) -> None:
+        """The bot process dies and a new one starts on the same database: a new runtime
+        (new sweep and sender, with new lease owners); what the old one held is abandoned.
+        Teams (the messenger) and the clock carry on."""
+        self.runtime = build_runtime(
+            self.runtime.settings, self.clock, Database(self.runtime.database.engine)
+        )
+        self.deps = self.runtime.deps
+        self.units = self.runtime.deps.context.units
+        self.sender = OutboxSender(
+            self.units, self.messenger, self.sender_clock, rng=random.Random(6)
+        )
 
     async def setup(self, people: list[DirectoryRow]) -> None:
         await self.deps.directory.import_directory(people)

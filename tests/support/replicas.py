@@ -72,6 +72,10 @@ async def eventually(
     return loop.time() - started
 
 
+async def _true(value: bool) -> bool:
+    return value
+
+
 # -------------------------------------------------------------------------------------------
 # The fake Bot Connector
 # -------------------------------------------------------------------------------------------
@@ -273,9 +277,12 @@ class Replicas:
     workdir: Path
     started: list[Replica] = field(default_factory=list)
 
-    def environment(self, clock_start: datetime) -> dict[str, str]:
+    def environment(
+        self, clock_start: datetime, extra: dict[str, str] | None = None
+    ) -> dict[str, str]:
         """The inherited environment minus anything that would configure the bot, plus ours
-        (no MicrosoftAppId: anonymous, which the bot allows on loopback only)."""
+        (no MicrosoftAppId: anonymous, which the bot allows on loopback only) and ``extra``
+        (a fault point to arm, another database URL…)."""
         env = {
             key: value
             for key, value in os.environ.items()
@@ -293,29 +300,37 @@ class Replicas:
             MARAT_SWEEP_SECONDS=str(SWEEP_SECONDS),
             MARAT_REMINDER_LEASE_SECONDS=str(REMINDER_LEASE_SECONDS),
             MARAT_OUTBOX_LEASE_SECONDS=str(OUTBOX_LEASE_SECONDS),
+            MARAT_ALLOWED_TENANTS=TENANT,
         )
+        env.update(extra or {})
         return env
 
-    def _spawn(self, name: str, clock_start: datetime) -> Replica:
+    def _spawn(
+        self, name: str, clock_start: datetime, extra: dict[str, str] | None = None
+    ) -> Replica:
         rundir = self.workdir / name
         rundir.mkdir(parents=True, exist_ok=True)  # no .env there: only our environment counts
         port = free_port()
         argv = [sys.executable, "-m", "bot.ops.cli", "serve", "--host", "127.0.0.1"]
         argv += ["--port", str(port)]
         process = ManagedProcess(
-            name, argv, self.workdir / f"{name}.log", rundir, self.environment(clock_start)
+            name, argv, self.workdir / f"{name}.log", rundir, self.environment(clock_start, extra)
         )
         return Replica(name, process, f"http://127.0.0.1:{port}", clock_start, time.monotonic())
 
     async def start(
-        self, count: int, clock_start: datetime, timeout: float = 30.0
+        self,
+        count: int,
+        clock_start: datetime,
+        timeout: float = 30.0,
+        extra: dict[str, str] | None = None,
     ) -> list[Replica]:
         """Spawn ``count`` processes at once and wait until every one answers /readyz 200.
 
         A process that exits first (its free port taken meanwhile) is spawned again."""
         batch = []
         for _ in range(count):
-            replica = self._spawn(f"bot-{len(self.started) + 1}", clock_start)
+            replica = self._spawn(f"bot-{len(self.started) + 1}", clock_start, extra)
             self.started.append(replica)
             batch.append(replica)
         for attempt in range(3):
@@ -325,7 +340,7 @@ class Replicas:
             for index, replica in enumerate(batch):
                 if replica in failed:
                     await asyncio.to_thread(replica.process.stop)
-                    again = self._spawn(f"{replica.name}-retry{attempt + 1}", clock_start)
+                    again = self._spawn(f"{replica.name}-retry{attempt + 1}", clock_start, extra)
                     self.started[self.started.index(replica)] = again
                     batch[index] = again
         raise ReplicaExited(f"could not start the replicas:\n{self.logs()}")
@@ -353,9 +368,32 @@ class Replicas:
                     await asyncio.sleep(POLL)
         return exited
 
+    def launch(
+        self, clock_start: datetime, extra: dict[str, str] | None = None, name: str = "bot"
+    ) -> Replica:
+        """Spawn one process without waiting for it to be ready: one armed to die at a fault
+        point that its start-up already reaches (the first sweep, the first delivery)."""
+        replica = self._spawn(f"{name}-{len(self.started) + 1}", clock_start, extra)
+        self.started.append(replica)
+        return replica
+
+    async def exited(self, replica: Replica, timeout: float = 30.0) -> int:
+        """Wait until the process has exited; its exit code (-9: SIGKILL)."""
+        await eventually(
+            lambda: _true(replica.process.exited() is not None),
+            timeout,
+            f"{replica.name} exits",
+        )
+        code = replica.process.exited()
+        assert code is not None
+        return code
+
     def clock_now(self) -> datetime:
         """Where the replicas' timeline is now (the first replica's clock start plus the
-        real time since it was spawned): a process started later continues it."""
+        real time since it was spawned): a process started later continues it. Before any
+        process: START."""
+        if not self.started:
+            return START
         first = self.started[0]
         return first.clock_start + timedelta(seconds=time.monotonic() - first.spawned)
 

@@ -578,24 +578,31 @@ async def test_a_six_hour_outage_sends_each_relevant_reminder_once_and_drops_exp
     assert await world.at(london(2027, 1, 7, 17)) == []
 
 
-async def test_a_two_day_outage_drops_the_day_two_reminders_and_sends_day_three_once(
+async def test_a_two_day_outage_sends_the_missed_day_two_reminders_late_and_day_three_once(
     world: World, listed: CaseView, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Down from Tue 5 Jan to Thu 7 Jan 14:55: the information is still missing, so each
+    agency still hears (once, saying it *was* due) as well as the coordinator."""
     assert await world.at(london(2027, 1, 5, 8, 55)) == []
     caplog.set_level(logging.INFO, logger="bot.services.reminders")
 
     back = await world.at(london(2027, 1, 7, 14, 55))
 
-    assert of(back, ReminderKind.INFO_DUE) == [], "day 2 is past: the escalation supersedes it"
+    late = of(back, ReminderKind.INFO_DUE)
+    assert recipients(late) == sorted(INVOLVED_CONTACTS)
+    assert {r.details for r in to(late, PAT)} == {
+        f"Your agency's information for {REFERENCE} was due by the end of Wed 6 Jan 2027. "
+        "Please answer the information request card."
+    }
     assert len(of(back, ReminderKind.INFO_MISSING)) == 1
     assert len(of(back, ReminderKind.DISCUSSION)) == 5
-    dropped = [r for r in caplog.records if "dropped" in r.getMessage()]
-    assert [getattr(r, "outcome", None) for r in dropped] == ["inforeq.reminder"] * 3
+    assert [r for r in caplog.records if "dropped" in r.getMessage()] == []
     states = [
         r.state for r in await world.reminders_of(listed.id) if r.kind is ReminderKind.INFO_DUE
     ]
-    assert states == [ReminderState.DROPPED] * 3
+    assert states == [ReminderState.SENT] * 3
     assert await world.at(london(2027, 1, 7, 15)) == []
+    assert await world.at(london(2027, 1, 8, 9)) == [], "late once, never again"
 
 
 # -- the clock changes -------------------------------------------------------------------------

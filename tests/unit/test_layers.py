@@ -125,6 +125,13 @@ RULES = (
         exempt=("scheduler/",),
     ),
     Rule(
+        "only bot/teams imports the Prometheus client (the metrics of the edge)",
+        APP_PACKAGES,
+        lambda m: not _within(m, "prometheus_client"),
+        ("bot/services/sample.py", "from prometheus_client import Counter"),
+        exempt=("bot/teams/",),
+    ),
+    Rule(
         "only storage imports SQLAlchemy and Alembic",
         APP_PACKAGES,
         lambda m: not _within(m, "sqlalchemy", "alembic"),

@@ -1,5 +1,10 @@
 """When each reminder and escalation goes, and until when it is still worth sending.
 
+A reminder of a moment (the discussion or the conference is today, an action is due tomorrow
+or today) expires with its moment; a reminder of a standing problem (information missing, an
+action overdue, no conference in time) never expires: whether it still applies is judged
+against the case when it falls due (issue 12: after an outage such an escalation was dropped).
+
 PRODUCT.md section 5: reminders go on working days only, at the send time (09:00
 Europe/London by default), never outside 08:00-18:00; each is unique per (kind, subject,
 slot). TEAMS.md: the London clocks change on Sunday 29 March and Sunday 25 October 2026, so
@@ -22,7 +27,7 @@ from hypothesis import strategies as st
 
 from bot.domain.calendar import WorkingDayCalendar
 from bot.domain.clock import LONDON
-from bot.domain.reminders import ReminderKind, ReminderPlan, Schedule
+from bot.domain.reminders import NEVER, ReminderKind, ReminderPlan, Schedule, has_lapsed
 from bot.settings import Settings, SettingsError, load_settings
 
 CASE = 7
@@ -149,30 +154,41 @@ def test_the_next_window_opens_at_08_00_london_on_the_next_working_day(
 # -- each rule's slot and expiry ---------------------------------------------------------------
 
 
-def test_day_two_information_reminder_expires_when_the_day_three_escalation_goes() -> None:
+def test_day_two_information_reminder_never_expires_while_the_information_is_missing() -> None:
     s = schedule()
     plan = s.information_request(CASE, REQUEST, date(2027, 1, 6))
     assert (plan.kind, plan.case_id, plan.subject_id) == (ReminderKind.INFO_DUE, CASE, REQUEST)
     assert plan.slot == date(2027, 1, 6)
     assert plan.due_at == utc(2027, 1, 6, 9)
-    escalation = s.missing_returns(CASE, date(2027, 1, 7), date(2027, 1, 14))
-    assert plan.expires_at == escalation.due_at == utc(2027, 1, 7, 9)
+    assert plan.expires_at == NEVER
 
 
-def test_a_friday_information_reminder_lasts_until_monday_09_00() -> None:
+def test_a_friday_information_reminder_goes_on_friday_at_09_00() -> None:
     plan = schedule().information_request(CASE, REQUEST, date(2027, 1, 8))
     assert plan.due_at == utc(2027, 1, 8, 9)
-    assert plan.expires_at == utc(2027, 1, 11, 9)
 
 
-def test_day_three_escalation_goes_on_day_three_and_is_useful_until_the_conference() -> None:
-    s = schedule()
-    listed = s.missing_returns(CASE, date(2027, 1, 7), date(2027, 1, 14))
+def test_day_three_escalation_goes_on_day_three_and_never_expires() -> None:
+    listed = schedule().missing_returns(CASE, date(2027, 1, 7))
     assert (listed.kind, listed.subject_id) == (ReminderKind.INFO_MISSING, CASE)
     assert (listed.slot, listed.due_at) == (date(2027, 1, 7), utc(2027, 1, 7, 9))
-    assert listed.expires_at == utc(2027, 1, 14, 18)
-    waiting = s.missing_returns(CASE, date(2027, 1, 7), None)
-    assert waiting.expires_at == utc(2027, 1, 8, 18), "until the end of the next working day"
+    assert listed.expires_at == NEVER
+
+
+@pytest.mark.parametrize("kind", list(ReminderKind), ids=[k.value for k in ReminderKind])
+def test_only_reminders_of_a_moment_lapse(kind: ReminderKind) -> None:
+    """Even a row stored with an expiry (before issue 12) lapses only if its kind does."""
+    moments = {
+        ReminderKind.DISCUSSION,
+        ReminderKind.CONFERENCE_BEFORE,
+        ReminderKind.CONFERENCE_DAY,
+        ReminderKind.ACTION_BEFORE,
+        ReminderKind.ACTION_DUE,
+    }
+    expiry = utc(2027, 1, 7, 18)
+    assert kind.lapses is (kind in moments)
+    assert has_lapsed(kind, expiry, expiry + timedelta(days=21)) is (kind in moments)
+    assert not has_lapsed(kind, expiry, expiry - timedelta(seconds=1))
 
 
 @pytest.mark.parametrize(
@@ -223,9 +239,8 @@ def test_no_conference_escalation_goes_at_once_in_the_window_and_again_on_day_te
     at_once, day_ten = schedule().no_conference(CASE, now, date(2027, 1, 18))
     assert at_once.kind is day_ten.kind is ReminderKind.NO_CONFERENCE
     assert (at_once.slot, at_once.due_at) == (date(2027, 1, 4), now)
-    assert at_once.expires_at == utc(2027, 1, 5, 18)
     assert (day_ten.slot, day_ten.due_at) == (date(2027, 1, 18), utc(2027, 1, 18, 9))
-    assert day_ten.expires_at == utc(2027, 1, 19, 18)
+    assert at_once.expires_at == day_ten.expires_at == NEVER
     assert at_once.key != day_ten.key
 
 
@@ -259,12 +274,9 @@ def test_action_reminders_before_on_the_day_overdue_and_escalated() -> None:
         utc(2027, 1, 20, 9),
         utc(2027, 1, 20, 18),
     )
-    assert (overdue.slot, overdue.due_at, overdue.expires_at) == (
-        date(2027, 1, 21),
-        utc(2027, 1, 21, 9),
-        utc(2027, 1, 25, 9),
-    ), "the first nudge lasts until the next one is due"
+    assert (overdue.slot, overdue.due_at) == (date(2027, 1, 21), utc(2027, 1, 21, 9))
     assert (escalation.slot, escalation.due_at) == (date(2027, 1, 25), utc(2027, 1, 25, 9))
+    assert overdue.expires_at == escalation.expires_at == NEVER, "standing problems"
     assert s.calendar.working_days_between(date(2027, 1, 20), escalation.slot) == 3
     assert all(p.case_id == CASE and p.subject_id == ACTION for p in plans.values())
 
@@ -280,7 +292,7 @@ def test_action_reminders_skip_a_weekend_and_the_easter_bank_holidays() -> None:
     assert easter[ReminderKind.ACTION_ESCALATION].slot == date(2027, 4, 1)
 
 
-def test_overdue_nudges_every_two_working_days_each_until_the_next() -> None:
+def test_overdue_nudges_every_two_working_days() -> None:
     s = schedule()
     nudges = [s.overdue(CASE, ACTION, date(2027, 1, 20), n) for n in (1, 3, 5, 7)]
     assert [n.slot for n in nudges] == [
@@ -290,9 +302,14 @@ def test_overdue_nudges_every_two_working_days_each_until_the_next() -> None:
         date(2027, 1, 29),
     ]
     for nudge, following in itertools.pairwise(nudges):
-        assert nudge.expires_at == following.due_at
+        assert s.next_nudge(CASE, ACTION, nudge.slot) == following
     assert {n.kind for n in nudges} == {ReminderKind.ACTION_OVERDUE}
     assert len({n.key for n in nudges}) == 4
+
+
+def test_after_a_late_nudge_the_next_is_two_working_days_later() -> None:
+    """Caught up on Tue 26 Jan (an even day overdue): next on Thu 28, not Wed 27."""
+    assert schedule().next_nudge(CASE, ACTION, date(2027, 1, 26)).slot == date(2027, 1, 28)
 
 
 # -- keys: one reminder per (kind, subject, slot) ----------------------------------------------
@@ -302,7 +319,7 @@ def test_keys_are_unique_per_kind_subject_and_slot() -> None:
     s = schedule()
     plans = [
         *(s.information_request(CASE, r, date(2027, 1, 6)) for r in (70, 71, 72)),
-        s.missing_returns(CASE, date(2027, 1, 7), date(2027, 1, 14)),
+        s.missing_returns(CASE, date(2027, 1, 7)),
         s.discussion(CASE, date(2027, 1, 7)),
         *s.no_conference(CASE, utc(2027, 1, 4, 10), date(2027, 1, 18)),
         *s.conference(CASE, date(2027, 1, 14)),  # a meeting whose id equals the case's
@@ -312,7 +329,7 @@ def test_keys_are_unique_per_kind_subject_and_slot() -> None:
     keys = [p.key for p in plans]
     assert len(set(keys)) == len(keys)
     assert s.discussion(CASE, date(2027, 1, 7)).key == "discussion.reminder:7:2027-01-07"
-    again = s.missing_returns(CASE, date(2027, 1, 7), None)
+    again = s.missing_returns(CASE, date(2027, 1, 7))
     assert again.key == plans[3].key, "the same reminder planned again has the same key"
     assert s.discussion(8, date(2027, 1, 7)).key != plans[4].key
 
@@ -331,8 +348,7 @@ def all_plans(s: Schedule, day: date, now: datetime) -> list[ReminderPlan]:
     later = s.calendar.add_working_days(first, 11)
     return [
         s.information_request(CASE, REQUEST, first),
-        s.missing_returns(CASE, first, later),
-        s.missing_returns(CASE, first, None),
+        s.missing_returns(CASE, first),
         s.discussion(CASE, first),
         *s.conference(MEETING, first),
         *s.no_conference(CASE, now, later),
