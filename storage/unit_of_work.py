@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.repositories import SqlAudit, SqlCardTokens, SqlCases, SqlDirectory, SqlMeetings
 from storage.repositories.actions import SqlActions
 from storage.repositories.addresses import SqlAddressBook
+from storage.repositories.figures import SqlFigures
 from storage.repositories.outbox import SqlOutbox
 from storage.repositories.reminders import SqlReminders
 
@@ -28,6 +29,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(self.session)
         self.actions = SqlActions(self.session)
         self.reminders = SqlReminders(self.session)
+        self.figures = SqlFigures(self.session)
         return self
 
     async def __aexit__(
