@@ -234,37 +234,52 @@ def _least_places(sim: Simulator, build: Callable[[int], Sequence[Conference]]) 
     return low
 
 
+def _one_per_week(
+    sim: Simulator, current: Sequence[Conference], weekday: int, first: date, last: date
+) -> list[date]:
+    """A day for one more conference in each week from ``first`` to ``last``: the usual
+    weekday, or the next free working day of that week when the usual one is taken."""
+    taken = {c.day for c in current}
+    days = []
+    monday = first - timedelta(days=first.weekday())
+    while monday <= last:
+        for offset in range(weekday, 5):
+            day = monday + timedelta(days=offset)
+            if first <= day <= last and sim.calendar.is_working_day(day) and day not in taken:
+                days.append(day)
+                break
+        monday += timedelta(days=7)
+    return days
+
+
+def _places(sim: Simulator, conferences: Sequence[Conference]) -> int:
+    """Places at the conferences a simulated case can be heard at in time."""
+    if not sim.days:
+        return 0
+    return sum(c.places for c in conferences if sim.earliest[0] <= c.day <= sim.target[-1])
+
+
 def smallest_changes(
     sim: Simulator, conferences: Sequence[Conference], places: int, weekday: int
 ) -> list[Change]:
     """Changes that reach 100%, fewest added places first: more places at every conference,
     one more conference in a given week, or a weekly (or fortnightly) calendar."""
     current = _relevant(sim, conferences)
-    total = sum(c.places for c in current)
+    total = _places(sim, current)
     found: list[Change] = []
     if current and sim.gap(current) is None:
         extra = _least_places(sim, lambda p: [replace(c, places=c.places + p) for c in current])
         if extra is not None:
             text = f"{extra} more place{'s' if extra != 1 else ''} at every conference"
             more = [replace(c, places=c.places + extra) for c in current]
-            found.append(Change(text, extra * len(current), sim.run(more)))
+            found.append(Change(text, _places(sim, more) - total, sim.run(more)))
     if sim.days:
-        taken = {c.day for c in current}
-        monday = sim.earliest[0] - timedelta(days=sim.earliest[0].weekday())
-        while monday <= sim.target[-1]:
-            day = sim.calendar.next_working_day(monday + timedelta(days=weekday))
-            if day not in taken and day >= sim.earliest[0]:
-                result = sim.run([*current, Conference(day, places)])
-                if result.all_within:
-                    found.append(
-                        Change(
-                            f"one more conference of {places} places on {day:%a %d %b %Y}",
-                            places,
-                            result,
-                        )
-                    )
-                    break
-            monday += timedelta(days=7)
+        for day in _one_per_week(sim, current, weekday, sim.earliest[0], sim.target[-1]):
+            result = sim.run([*current, Conference(day, places)])
+            if result.all_within:
+                text = f"one more conference of {places} places on {day:%a %d %b %Y}"
+                found.append(Change(text, places, result))
+                break
         start, end = sim.days[0], sim.target[-1] + timedelta(days=30)
         for every in (Frequency.WEEK, Frequency.FORTNIGHT):
 
@@ -275,7 +290,7 @@ def smallest_changes(
             if least is not None:
                 new = _relevant(sim, pattern(least))
                 text = Pattern(every, least, weekday).describe()
-                found.append(Change(text, sum(c.places for c in new) - total, sim.run(new)))
+                found.append(Change(text, _places(sim, new) - total, sim.run(new)))
     return sorted(found, key=lambda c: c.added_places)
 
 
@@ -323,18 +338,13 @@ def forecast(
     position = max(1, math.ceil(threshold * runs)) - 1
     first = ordered[position] if probability >= threshold else None
     suggestion = None
-    if first is not None:
-        weekday = _usual_weekday(soon)
+    if first is not None and sim.days:
         best: tuple[float, Conference] | None = None
-        monday = today - timedelta(days=today.weekday())
-        while monday <= horizon:
-            day = calendar.next_working_day(monday + timedelta(days=weekday))
-            if sim.days and sim.earliest[0] <= day <= horizon and day not in {c.day for c in soon}:
-                extra = Conference(day, places)
-                chance = sim.run([*soon, extra]).breach_probability
-                if chance < threshold and (best is None or chance < best[0]):
-                    best = (chance, extra)
-            monday += timedelta(days=7)
+        for day in _one_per_week(sim, soon, _usual_weekday(soon), sim.earliest[0], horizon):
+            extra = Conference(day, places)
+            chance = sim.run([*soon, extra]).breach_probability
+            if chance < threshold and (best is None or chance < best[0]):
+                best = (chance, extra)
         suggestion = best[1] if best else None
     return Forecast(
         today, horizon, per_working_day, probability, first, first is not None, suggestion
