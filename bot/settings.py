@@ -87,6 +87,12 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = Field(
         120.0, ge=1, le=3600, validation_alias="MARAT_OUTBOX_LEASE_SECONDS"
     )
+    capacity_warning_threshold: float = Field(
+        50.0, gt=0, le=100, validation_alias="MARAT_CAPACITY_WARNING_THRESHOLD"
+    )
+    adult_female_population: int | None = Field(
+        None, ge=1, le=100_000_000, validation_alias="MARAT_ADULT_FEMALE_POPULATION"
+    )
     clock_start: datetime | None = Field(None, validation_alias="MARAT_CLOCK_START")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", validation_alias="MARAT_LOG_LEVEL"

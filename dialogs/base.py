@@ -10,6 +10,7 @@ from bot.domain.calendar import WorkingDayCalendar
 from bot.domain.errors import UsageError
 from bot.ports import TeamAddress
 from bot.services.actions import Actions
+from bot.services.capacity import CapacityPlanner
 from bot.services.cases import Cases
 from bot.services.conferences import Conferences
 from bot.services.context import UseCaseContext
@@ -20,6 +21,7 @@ from bot.services.lifecycle import Lifecycle
 from bot.services.memberships import Memberships
 from bot.services.plans import Plans
 from bot.services.referrals import Referrals
+from bot.services.reports import Reports
 from cards.common import Card
 
 
@@ -85,6 +87,8 @@ class Dependencies:
     discussions: Discussions
     directory: DirectoryAdmin
     memberships: Memberships
+    reports: Reports
+    capacity: CapacityPlanner
     help_contact: str = "your MARAT coordinator"
 
     @property

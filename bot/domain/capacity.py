@@ -340,7 +340,7 @@ def forecast(
     suggestion = None
     if first is not None and sim.days:
         best: tuple[float, Conference] | None = None
-        for day in _one_per_week(sim, soon, _usual_weekday(soon), sim.earliest[0], horizon):
+        for day in _one_per_week(sim, soon, usual_weekday(soon), sim.earliest[0], horizon):
             extra = Conference(day, places)
             chance = sim.run([*soon, extra]).breach_probability
             if chance < threshold and (best is None or chance < best[0]):
@@ -351,7 +351,7 @@ def forecast(
     )
 
 
-def _usual_weekday(conferences: Sequence[Conference]) -> int:
+def usual_weekday(conferences: Sequence[Conference]) -> int:
     """The weekday most conferences fall on (Thursday when there are none)."""
     counts = [0] * 5
     for c in conferences:

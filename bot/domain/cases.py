@@ -8,6 +8,7 @@ from datetime import date, datetime
 from bot.domain.actions import Action
 from bot.domain.calendar import WorkingDayCalendar
 from bot.domain.deadlines import CaseDeadlines
+from bot.domain.identities import SerialPerpetrator
 from bot.domain.lifecycle import AWAITING_CONFERENCE, CaseState, Transition
 from bot.domain.referral import Criteria, Referral
 
@@ -111,6 +112,8 @@ class CaseDetail:
     discussion_token: str | None = None
     actions: tuple[Action, ...] = ()
     action_updaters: dict[str, str] = field(default_factory=dict)  # aad id -> name
+    # The coordinator's view only: the person causing harm is named for other victims too.
+    serial_perpetrator: SerialPerpetrator | None = None
 
 
 @dataclass(frozen=True)

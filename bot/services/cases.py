@@ -64,6 +64,10 @@ class Cases:
             for updater in {a.updated_by for a in actions if a.updated_by}:
                 who = await uow.directory.person(updater)
                 updaters[updater] = who.name if who else "a former contact"
+            # Serial perpetrators are flagged to coordinators only, never to contacts.
+            serial = (
+                await uow.figures.serial_perpetrator(case.id) if person.is_coordinator else None
+            )
             await audit(ctx, uow, person, "case.view", case.id)
             await uow.commit()
         return CaseDetail(
@@ -78,6 +82,7 @@ class Cases:
             discussion_token,
             tuple(actions),
             updaters,
+            serial,
         )
 
     @staticmethod

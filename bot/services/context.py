@@ -24,6 +24,8 @@ class ServiceOptions:
     conference_capacity: int = 18
     repeat_rule: RepeatRule = RepeatRule.NAME_AND_DOB
     send_time: time = time(9, 0)
+    capacity_warning_threshold: float = 0.5  # chance of a miss that makes the forecast warn
+    adult_female_population: int | None = None  # for cases per 10,000 adult women
 
 
 def _nothing() -> None:

@@ -14,6 +14,7 @@ from bot.domain.lifecycle import CaseState
 from bot.domain.reminders import ReminderKind, ReminderPlan
 from bot.domain.wording import day
 from bot.ports import ProactiveCards, ReminderItem, UnitOfWork
+from bot.services.capacity import CapacityPlanner
 from bot.services.context import UseCaseContext
 from bot.services.discussion import DISCUSSION_CARD
 from bot.services.outbox import agency_names, coordinators_for, notice
@@ -42,12 +43,15 @@ class ReminderMessages:
     def __init__(self, ctx: UseCaseContext, cards: ProactiveCards) -> None:
         self.ctx = ctx
         self.cards = cards
+        self.capacity = CapacityPlanner(ctx)
 
     async def effect(self, uow: UnitOfWork, item: ReminderItem) -> Effect | None:
         """The messages the reminder would send now, or None if it no longer applies."""
         kind = item.kind
         if kind is ReminderKind.CONFERENCE_BEFORE or kind is ReminderKind.CONFERENCE_DAY:
             return await self._conference(uow, item)
+        if kind is ReminderKind.CAPACITY_FORECAST:
+            return await self._capacity(uow, item)
         case = await uow.cases.by_id(item.case_id) if item.case_id else None
         if case is None or not case.state.is_open:
             return None
@@ -156,6 +160,21 @@ class ReminderMessages:
             for aad, refs in per_person.items()
         ]
         return Effect(messages, summary=f"{len(cases)} cases, {len(messages)} people")
+
+    async def _capacity(self, uow: UnitOfWork, item: ReminderItem) -> Effect:
+        """Each week: warn the coordinators if the next 4 weeks' calendar is likely to miss
+        the target, and plan next week's look either way."""
+        effect = Effect(follow_ups=[self.ctx.schedule.capacity_forecast(item.slot)])
+        warning = await self.capacity.warning(uow, item.slot)
+        if warning is None:
+            effect.summary = "no miss likely"
+            return effect
+        effect.messages = [
+            Outgoing(c.aad_object_id, notice(warning.text))
+            for c in await uow.directory.coordinators()
+        ]
+        effect.summary = f"coordinators, miss likely by {warning.forecast.first_breach}"
+        return effect
 
     async def _no_conference(self, uow: UnitOfWork, case: CaseView) -> Effect | None:
         if case.heard_at is not None or not case.listing.breach:

@@ -122,6 +122,8 @@ class ReminderSweep:
     async def _resume(
         self, uow: UnitOfWork, item: ReminderItem, now: datetime
     ) -> list[ReminderPlan]:
+        if item.kind is ReminderKind.CAPACITY_FORECAST:  # the weekly forecast goes on
+            return [self.ctx.schedule.capacity_forecast(now.astimezone(LONDON).date())]
         if item.kind is not ReminderKind.ACTION_OVERDUE or item.case_id is None:
             return []
         action = await uow.actions.by_id(item.subject_id)

@@ -27,6 +27,7 @@ from bot.domain.repeats import RepeatRule
 from bot.logs import new_correlation_id
 from bot.ports import Messenger, ProactiveCards
 from bot.services.actions import Actions
+from bot.services.capacity import CapacityPlanner
 from bot.services.cases import Cases
 from bot.services.conferences import Conferences
 from bot.services.context import ServiceOptions, UseCaseContext
@@ -38,6 +39,7 @@ from bot.services.memberships import Memberships
 from bot.services.plans import Plans
 from bot.services.referrals import Referrals
 from bot.services.reminders import ReminderSweep
+from bot.services.reports import Reports
 from bot.settings import Settings
 from bot.teams.conversations import Conversations
 from bot.teams.gateway import BotFrameworkGateway, TurnGateway
@@ -107,6 +109,8 @@ def build_dependencies(
         discussions=Discussions(ctx),
         directory=DirectoryAdmin(ctx),
         memberships=Memberships(ctx, messenger),
+        reports=Reports(ctx),
+        capacity=CapacityPlanner(ctx),
         help_contact=help_contact,
     )
 
@@ -117,6 +121,8 @@ def options_of(settings: Settings) -> ServiceOptions:
         settings.conference_capacity,
         RepeatRule(settings.repeat_rule),
         settings.send_time,
+        settings.capacity_warning_threshold / 100,
+        settings.adult_female_population,
     )
 
 

@@ -38,6 +38,7 @@ from dialogs import (
     meeting,
     plan,
     refer,
+    report,
 )
 from dialogs import help as help_dialog
 from dialogs.base import Dependencies, Mentioned, Reply, TurnInfo
@@ -63,6 +64,7 @@ COMMANDS: dict[str, CommandHandler] = {
     "defer": lifecycle.defer,
     "withdraw": lifecycle.withdraw,
     "close": lifecycle.close,
+    "report": report.run,
 }
 VERBS: dict[str, VerbHandler] = {
     "refer.submit": refer.submit,
