@@ -114,7 +114,7 @@ class Simulation:
         return sum(b is not None for b in self.first_breaches) / max(1, self.runs)
 
 
-def _poisson(rng: random.Random, mean: float) -> int:
+def poisson(rng: random.Random, mean: float) -> int:
     """A Poisson draw (Knuth's method, in slices so that large means do not underflow)."""
     total = 0
     slices = max(1, math.ceil(mean / 20))
@@ -156,7 +156,7 @@ class Simulator:
             calendar.add_working_days(d, policy.conference_target_day) for d in self.days
         ]
         rng = random.Random(seed)  # noqa: S311 - a reproducible simulation, not a secret
-        self.arrivals = [[_poisson(rng, per_working_day) for _ in self.days] for _ in range(runs)]
+        self.arrivals = [[poisson(rng, per_working_day) for _ in self.days] for _ in range(runs)]
 
     def gap(self, conferences: Sequence[Conference]) -> date | None:
         """The first day-0 date whose whole window (working day 4 to 14) holds no conference:

@@ -16,6 +16,7 @@ from bot.domain.directory import parse_directory_csv
 from bot.domain.errors import FieldErrors, MaratError
 from bot.domain.wording import day
 from bot.logs import configure_logging
+from bot.ops import figures_cli
 from bot.ops.demo import seed_demo
 from bot.ops.teams_package import PackageError, PackageOptions, build_package
 from bot.services.reminders import preview
@@ -62,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--at", required=True, type=_london_minute, metavar="YYYY-MM-DDTHH:MM")
     listing = reminder_commands.add_parser("list", help="a case's reminders and their state")
     listing.add_argument("--case", required=True, metavar="REF")
+
+    figures_cli.add_parsers(commands)
 
     package = commands.add_parser("teams-package", help="build the Teams app package (zip)")
     package.add_argument("--app-id", help="the bot's Microsoft App ID (default: MicrosoftAppId)")
@@ -217,6 +220,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(_reminders_preview(settings, args.at))
         elif args.command == "reminders":
             print(_reminders_list(settings, args.case))
+        elif args.command in ("report", "capacity"):
+            sys.stdout.write(figures_cli.run(settings, args))
         elif args.command == "teams-package":
             options = PackageOptions(
                 args.app_id or settings.app_id,

@@ -71,7 +71,8 @@ class CapacityPlanner:
         since = max(since, first)
         count = await uow.figures.referrals_received(since, before - timedelta(days=1))
         days = (before - since).days
-        return count * 365 / days, f"{count} referrals received in the {days} days before"
+        plural = "referral" if count == 1 else "referrals"
+        return count * 365 / days, f"{count} {plural} received in the {days} days before"
 
     async def _calendar(self, uow: UnitOfWork, start: date, end: date) -> list[Conference]:
         """The conferences on record from ``start``, with the places still free."""

@@ -14,7 +14,7 @@ from bot.domain.capacity import (
     Frequency,
     Pattern,
     Simulator,
-    _poisson,
+    poisson,
     forecast,
     rate_per_working_day,
     smallest_changes,
@@ -141,7 +141,7 @@ def test_one_more_conference_in_the_right_week_can_be_the_smallest_change() -> N
 def test_poisson_arrivals_have_the_asked_mean() -> None:
     rng = random.Random(7)
     for mean in (1.2, 475.0):  # a town, and the whole country in a working day
-        draws = [_poisson(rng, mean) for _ in range(4000)]
+        draws = [poisson(rng, mean) for _ in range(4000)]
         assert sum(draws) / len(draws) == pytest.approx(mean, rel=0.03)
 
 
