@@ -108,15 +108,19 @@ SEED = [
        FROM spread""",
     # Eight agencies asked per case; returns on working days 0-6, 8% never.
     """INSERT INTO information_requests (case_id, agency_id, due_date, created_at, answered_at,
-           answered_by, known, information, concerns, late)
+           answered_on, answered_by, known, information, concerns, late)
        SELECT c.id, 1 + (c.id + j) % 11, c.information_due, c.created_at,
-              CASE WHEN (c.id * j * 31) % 100 < 8 THEN NULL
-                   ELSE c.day_zero + ((c.id * j * 17) % 7) + time '11:30' END,
-              'bench', true, NULL, NULL, (c.id * j * 17) % 7 > 2
-       FROM cases c CROSS JOIN generate_series(1, 8) AS j""",
-    """INSERT INTO case_discussions (case_id, held, attendees, notes, recorded_by, recorded_at)
+              CASE WHEN missing THEN NULL ELSE c.day_zero + offset_days + time '11:30' END,
+              CASE WHEN missing THEN NULL ELSE c.day_zero + offset_days END,
+              'bench', true, NULL, NULL, offset_days > 2
+       FROM cases c CROSS JOIN generate_series(1, 8) AS j
+       CROSS JOIN LATERAL (SELECT (c.id * j * 31) % 100 < 8 AS missing,
+                                  (c.id * j * 17) % 7 AS offset_days) AS o""",
+    """INSERT INTO case_discussions (case_id, held, attendees, notes, recorded_by, recorded_at,
+           recorded_on)
        SELECT id, (id % 20) <> 0, 'police', NULL, 'bench',
-              discussion_date + (id % 9 = 0)::int + time '14:00'
+              discussion_date + (id % 9 = 0)::int + time '14:00',
+              discussion_date + (id % 9 = 0)::int
        FROM cases WHERE id % 17 <> 0""",
     # Heard at the conference of working day 4-16 (earliest_conference + 0-10 days).
     """INSERT INTO hearings (case_id, meeting_id, heard_on, at)
@@ -133,7 +137,8 @@ SEED = [
     """UPDATE cases c SET heard_at = h.at, heard_meeting_id = h.meeting_id
        FROM hearings h WHERE h.case_id = c.id""",
     """INSERT INTO actions (case_id, agency_id, description, due_date, perpetrator_focused,
-           status, note, created_by, created_at, updated_by, updated_at, agreed_at)
+           status, note, created_by, created_at, updated_by, updated_at, agreed_at, agreed_on,
+           closed_on)
        SELECT h.case_id, 1 + (h.case_id + k) % 11, 'Bench action', due, (h.case_id + k) % 3 = 0,
               CASE WHEN s < 70 THEN 'done' WHEN s < 75 THEN 'not_possible'
                    WHEN s < 85 THEN 'in_progress' ELSE 'open' END,
@@ -141,7 +146,8 @@ SEED = [
               CASE WHEN s < 85 THEN 'bench' END,
               CASE WHEN s < 75 THEN due + (s % 9 - 5) + time '16:00'
                    WHEN s < 85 THEN h.at + interval '2 days' END,
-              h.at
+              h.at, h.heard_on,
+              CASE WHEN s < 75 THEN due + (s % 9 - 5) END
        FROM (SELECT h.*, (h.case_id * k * 13) % 100 AS s, k,
                     h.heard_on + 7 + ((h.case_id * k) % 21) AS due
              FROM (SELECT DISTINCT ON (case_id) * FROM hearings ORDER BY case_id, heard_on) h
@@ -156,9 +162,8 @@ SEED = [
        SELECT id, 'referred', 'withdrawn', 'bench', day_zero + 1 + time '12:00', 'bench'
        FROM cases WHERE state = 'withdrawn'
        UNION ALL
-       SELECT case_id, 'monitoring', 'review', 'bench', heard_on - 5 + time '12:00', 'bench'
-       FROM hearings h WHERE case_id % 20 = 0 AND heard_on > (
-            SELECT min(heard_on) FROM hearings f WHERE f.case_id = h.case_id)""",
+       SELECT case_id, 'monitoring', 'review', 'bench', max(heard_on) - 5 + time '12:00', 'bench'
+       FROM hearings GROUP BY case_id HAVING count(*) > 1""",
 ]
 
 

@@ -18,7 +18,8 @@ from bot.domain.deadlines import CaseDeadlines, ConferenceChoice, ConferenceSlot
 from bot.domain.delivery import ConnectorAnswer
 from bot.domain.delivery import OutgoingMessage as OutgoingMessage
 from bot.domain.directory import Agency, Person
-from bot.domain.figure_records import FigureFacts, Period
+from bot.domain.figure_records import Period
+from bot.domain.figure_tallies import FigureFacts
 from bot.domain.identities import SerialPerpetrator
 from bot.domain.information import Answer, InformationRequest
 from bot.domain.lifecycle import Transition

@@ -181,6 +181,9 @@ class InformationRequestRow(Base):
     due_date: Mapped[date] = mapped_column(Date, index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The London date of ``answered_at``, kept so the figures count by day without converting
+    # a million timestamps (docs/performance.md).
+    answered_on: Mapped[date | None] = mapped_column(Date)
     answered_by: Mapped[str | None] = mapped_column(String(64))
     known: Mapped[bool | None] = mapped_column(Boolean)
     information: Mapped[str | None] = mapped_column(Text)
@@ -323,6 +326,9 @@ class ActionRow(Base):
     updated_by: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     agreed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # London dates of agreeing and of being marked done or not possible, for the figures.
+    agreed_on: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
 
 
 class ActionUpdateRow(Base):
@@ -382,6 +388,7 @@ class CaseDiscussionRow(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    recorded_on: Mapped[date | None] = mapped_column(Date)  # London date, for the figures
 
 
 class HearingRow(Base):

@@ -138,21 +138,6 @@ class DueActions:
     count: int = 1
 
 
-@dataclass(frozen=True)
-class FigureFacts:
-    """Everything the figures of a period read, as the repository loaded it."""
-
-    cases: tuple[CaseFacts, ...] = ()
-    hearings: tuple[HearingFacts, ...] = ()
-    reviews: tuple[ReviewFacts, ...] = ()
-    harm_links: tuple[HarmLink, ...] = ()
-    returns: tuple[ReturnFacts, ...] = ()
-    actions_agreed: tuple[AgreedActions, ...] = ()
-    actions_due: tuple[DueActions, ...] = ()
-    meetings: tuple[date, ...] = ()  # conference dates
-    agency_names: tuple[tuple[str, str], ...] = ()  # (key, name) in directory order
-
-
 FIGURE_FIELDS: Final = {
     record.__name__: tuple(f.name for f in fields(record))
     for record in (

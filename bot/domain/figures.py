@@ -20,7 +20,7 @@ from typing import Final
 
 from bot.domain.actions import ActionStatus
 from bot.domain.calendar import WorkingDayCalendar, WorkingDayCount
-from bot.domain.figure_records import CaseFacts, FigureFacts, HearingFacts, Period
+from bot.domain.figure_records import Period
 from bot.domain.figure_results import (
     AgencyActions,
     AgencyReturns,
@@ -32,6 +32,7 @@ from bot.domain.figure_results import (
     TimelinessFigures,
     WeekFigures,
 )
+from bot.domain.figure_tallies import CaseTimeline, FigureFacts
 from bot.domain.referral import Criteria
 
 SAFELIVES_EXPECTED_PER_10000: Final = 40  # cases a year per 10,000 adult women
@@ -78,34 +79,30 @@ def compute_figures(
     """Every figure of ``period`` from the records, as known on ``as_of``."""
     count = WorkingDayCount(calendar)
     names = dict(facts.agency_names)
-    by_id = {c.case_id: c for c in facts.cases}
-    referred = [c for c in facts.cases if c.received in period and c.received <= as_of]
-    first = _first_hearings(facts.hearings, as_of)
-    heard = [(by_id[h.case_id], h) for h in first.values() if h.heard_on in period]
+    referred: dict[str, Counter[str]] = defaultdict(Counter)
+    for t in facts.referrals:
+        if t.received in period and t.received <= as_of:
+            referred[t.field][t.value] += t.count
+    heard = [
+        t
+        for t in facts.timelines
+        if t.first_heard is not None and t.first_heard in period and t.first_heard <= as_of
+    ]
     return Figures(
         period=period,
         as_of=as_of,
         agency_names=facts.agency_names,
         referrals=_referrals(referred, facts, period, as_of, names, adult_female_population),
-        equality=_equality(referred),
-        timeliness=_timeliness(facts.cases, heard, first, period, as_of, count),
+        equality=EqualityFigures(
+            *(Share(n, sum(referred["criteria"].values())) for n in _equality_counts(referred))
+        ),
+        timeliness=_timeliness(facts, heard, period, as_of, count),
         returns=_returns(facts, period, as_of, count, names),
         actions=_actions(facts, period, as_of, names),
         reviews=sum(r.count for r in facts.reviews if r.on in period and r.on <= as_of),
-        meetings=_meetings(facts, by_id, period, as_of),
-        weeks=_weeks(referred, heard, period),
+        meetings=_meetings(facts, period, as_of),
+        weeks=_weeks(facts, heard, period, as_of),
     )
-
-
-def _first_hearings(hearings: Iterable[HearingFacts], as_of: date) -> dict[int, HearingFacts]:
-    """Each case's first plan (a review's later plans are not its first hearing)."""
-    first: dict[int, HearingFacts] = {}
-    for h in hearings:
-        if h.heard_on <= as_of and (
-            h.case_id not in first or h.heard_on < first[h.case_id].heard_on
-        ):
-            first[h.case_id] = h
-    return first
 
 
 def _agency_order(names: dict[str, str], keys: Iterable[str]) -> list[str]:
@@ -115,104 +112,105 @@ def _agency_order(names: dict[str, str], keys: Iterable[str]) -> list[str]:
 
 
 def _referrals(
-    referred: list[CaseFacts],
+    referred: dict[str, Counter[str]],
     facts: FigureFacts,
     period: Period,
     as_of: date,
     names: dict[str, str],
     population: int | None,
 ) -> ReferralFigures:
-    total = len(referred)
-    agencies = Counter(c.referring_agency for c in referred)
-    criteria = Counter(c.criteria for c in referred)
+    total = sum(referred["criteria"].values())  # every referral has one criterion
+    agencies = referred["agency"]
+    withdrawn = sum(
+        n for on, n in referred["withdrawn_on"].items() if on and date.fromisoformat(on) <= as_of
+    )
     return ReferralFigures(
         total=total,
-        withdrawn=sum(c.withdrawn_on is not None and c.withdrawn_on <= as_of for c in referred),
-        by_criteria=tuple((c.value, criteria[c.value]) for c in Criteria),
-        by_agency=tuple((k, agencies[k]) for k in _agency_order(names, agencies)),
-        not_police=Share(sum(c.referring_agency != POLICE for c in referred), total),
-        repeats=Share(sum(c.repeat for c in referred), total),
-        children=sum(c.children for c in referred),
-        without_consent=Share(sum(not c.consent for c in referred), total),
+        withdrawn=withdrawn,
+        by_criteria=tuple((c.value, referred["criteria"][c.value]) for c in Criteria),
+        by_agency=tuple((k, agencies[k]) for k in _agency_order(names, agencies) if agencies[k]),
+        not_police=Share(total - agencies[POLICE], total),
+        repeats=Share(referred["repeat"]["yes"], total),
+        children=sum(int(v) * n for v, n in referred["children"].items()),
+        without_consent=Share(referred["consent"]["no"], total),
         per_10000=(total * 10_000 / population * 365 / period.days if population else None),
-        serial_perpetrators=_serial(referred, facts, period, as_of),
+        serial_perpetrators=_serial(facts, period, as_of),
     )
 
 
-def _serial(referred: list[CaseFacts], facts: FigureFacts, period: Period, as_of: date) -> int:
-    """People causing harm referred in the period who have been named for harm to two or
-    more different victims, in any referral up to the end of the period."""
+def _serial(facts: FigureFacts, period: Period, as_of: date) -> int:
+    """People causing harm named in a referral received in the period who have been named
+    for harm to two or more different victims, in any referral up to the end of the period."""
     victims: dict[str, set[str]] = defaultdict(set)
     until = min(period.end, as_of)
+    named = set()
     for link in facts.harm_links:
         if link.received <= until:
             victims[link.perpetrator].add(link.victim)
-    for c in referred:
-        if c.perpetrator is not None and c.victim is not None:
-            victims[c.perpetrator].add(c.victim)
-    people = {c.perpetrator for c in referred if c.perpetrator is not None}
-    return sum(len(victims[p]) >= 2 for p in people)
+            if link.received in period:
+                named.add(link.perpetrator)
+    return sum(len(victims[p]) >= 2 for p in named)
 
 
-def _equality_counts(cases: list[CaseFacts]) -> tuple[int, int, int, int, int, int]:
+def _is_young(value: str, low: int, high: int) -> bool:
+    return bool(value) and low <= int(value) <= high
+
+
+def _equality_counts(of: dict[str, Counter[str]]) -> tuple[int, int, int, int, int, int]:
+    """Male, minoritised, disabled, LGBT+, aged 16-17, causing harm at 17 or under."""
     return (
-        sum(c.victim_gender == "male" for c in cases),
-        sum(c.victim_ethnicity in MINORITISED for c in cases),
-        sum(c.victim_disability == "yes" for c in cases),
-        sum(c.victim_lgbt == "yes" for c in cases),
-        sum(c.victim_age is not None and 16 <= c.victim_age <= 17 for c in cases),
-        sum(c.perpetrator_age is not None and c.perpetrator_age <= 17 for c in cases),
+        of["gender"]["male"],
+        sum(n for v, n in of["ethnicity"].items() if v in MINORITISED),
+        of["disability"]["yes"],
+        of["lgbt"]["yes"],
+        sum(n for v, n in of["victim_age"].items() if _is_young(v, 16, 17)),
+        sum(n for v, n in of["perpetrator_age"].items() if _is_young(v, 0, 17)),
     )
 
 
-def _equality(referred: list[CaseFacts]) -> EqualityFigures:
-    total = len(referred)
-    shares = [Share(n, total) for n in _equality_counts(referred)]
-    return EqualityFigures(*shares)
-
-
 def _timeliness(
-    cases: tuple[CaseFacts, ...],
-    heard: list[tuple[CaseFacts, HearingFacts]],
-    first: dict[int, HearingFacts],
+    facts: FigureFacts,
+    heard: list[CaseTimeline],
     period: Period,
     as_of: date,
     count: WorkingDayCount,
 ) -> TimelinessFigures:
-    days = Counter(max(0, count.between(c.day_zero, h.heard_on)) for c, h in heard)
-    waiting = [
-        c
-        for c in cases
-        if c.received in period
-        and c.case_id not in first
-        and c.target < as_of
-        and not (c.withdrawn_on is not None and c.withdrawn_on <= c.target)
-    ]
-    due = [
-        c
-        for c in cases
-        if c.discussion_day in period
-        and not (c.withdrawn_on is not None and c.withdrawn_on <= c.discussion_day)
-        and (
-            c.discussion_day < as_of
-            or (c.discussion_held_on is not None and c.discussion_held_on <= as_of)
-        )
-    ]
-    held = sum(
-        c.discussion_held_on is not None and c.discussion_held_on <= c.discussion_day for c in due
+    days: Counter[int] = Counter()
+    for t in heard:
+        assert t.first_heard is not None
+        days[max(0, count.between(t.day_zero, t.first_heard))] += t.count
+    waiting = sum(
+        t.count
+        for t in facts.timelines
+        if t.received in period
+        and (t.first_heard is None or t.first_heard > as_of)
+        and t.target < as_of
+        and not (t.withdrawn_on is not None and t.withdrawn_on <= t.target)
     )
+    due = [
+        d
+        for d in facts.discussions
+        if d.discussion_day in period
+        and not (d.withdrawn_on is not None and d.withdrawn_on <= d.discussion_day)
+        and (d.discussion_day < as_of or (d.held_on is not None and d.held_on <= as_of))
+    ]
+    held = sum(d.count for d in due if d.held_on is not None and d.held_on <= d.discussion_day)
+    total = sum(t.count for t in heard)
     return TimelinessFigures(
-        heard=len(heard),
-        within_target=Share(sum(h.heard_on <= c.target for c, h in heard), len(heard)),
+        heard=total,
+        within_target=Share(
+            sum(t.count for t in heard if t.first_heard is not None and t.first_heard <= t.target),
+            total,
+        ),
         median_days=weighted_median(days.items()),
         p90_days=nearest_rank(days.items(), 0.9),
         days=tuple(sorted(days.items())),
         perpetrator_focused_plans=Share(
-            sum(c.perpetrator_focused_plan for c, _ in heard), len(heard)
+            sum(t.count for t in heard if t.perpetrator_focused_plan), total
         ),
-        heard_outside_conference=sum(h.meeting_on is None for _, h in heard),
-        waiting_past_target=len(waiting),
-        discussions_on_day_3=Share(held, len(due)),
+        heard_outside_conference=sum(t.count for t in heard if not t.at_conference),
+        waiting_past_target=waiting,
+        discussions_on_day_3=Share(held, sum(d.count for d in due)),
     )
 
 
@@ -281,44 +279,47 @@ def _actions(
     )
 
 
-def _meetings(
-    facts: FigureFacts, by_id: dict[int, CaseFacts], period: Period, as_of: date
-) -> tuple[MeetingFigures, ...]:
+def _meetings(facts: FigureFacts, period: Period, as_of: date) -> tuple[MeetingFigures, ...]:
     """One row per conference held in the period: the cases discussed there (a case heard
     again after a review counts at each conference that discussed it)."""
-    at: dict[date, list[CaseFacts]] = defaultdict(list)
-    for h in facts.hearings:
-        if h.meeting_on is not None and h.heard_on <= as_of and h.case_id in by_id:
-            at[h.meeting_on].append(by_id[h.case_id])
-    held = sorted({d for d in facts.meetings if d in period and d <= as_of})
+    at: dict[date, dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
+    for t in facts.conferences:
+        at[t.meeting_on][t.field][t.value] += t.count
     rows = []
-    for day in held:
-        cases = at.get(day, [])
-        agencies = Counter(c.referring_agency for c in cases)
+    for day in sorted({d for d in facts.meetings if d in period and d <= as_of}):
+        of = at[day]
         rows.append(
             MeetingFigures(
                 day,
-                len(cases),
-                sum(c.repeat for c in cases),
-                sum(c.children for c in cases),
-                tuple(sorted(agencies.items())),
-                *_equality_counts(cases),
+                of["cases"][""],
+                of["repeat"]["yes"],
+                sum(int(v) * n for v, n in of["children"].items()),
+                tuple(sorted((k, n) for k, n in of["agency"].items() if n)),
+                *_equality_counts(of),
             )
         )
     return tuple(rows)
 
 
 def _weeks(
-    referred: list[CaseFacts], heard: list[tuple[CaseFacts, HearingFacts]], period: Period
+    facts: FigureFacts, heard: list[CaseTimeline], period: Period, as_of: date
 ) -> tuple[WeekFigures, ...]:
-    """Weeks from Monday, for the chart: referrals received, and first hearings."""
+    """Weeks from Monday, for the chart: referrals received, and first plans."""
 
     def monday(day: date) -> date:
         return day - timedelta(days=day.weekday())
 
-    referrals = Counter(monday(c.received) for c in referred)
-    hearings = Counter(monday(h.heard_on) for _, h in heard)
-    in_time = Counter(monday(h.heard_on) for c, h in heard if h.heard_on <= c.target)
+    referrals: Counter[date] = Counter()
+    for t in facts.referrals:
+        if t.field == "criteria" and t.received in period and t.received <= as_of:
+            referrals[monday(t.received)] += t.count
+    hearings: Counter[date] = Counter()
+    in_time: Counter[date] = Counter()
+    for h in heard:
+        assert h.first_heard is not None
+        hearings[monday(h.first_heard)] += h.count
+        if h.first_heard <= h.target:
+            in_time[monday(h.first_heard)] += h.count
     weeks = []
     week = monday(period.start)
     while week <= period.end:

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.actions import Action, ActionDraft, ActionStatus, ActionUpdate
+from bot.domain.clock import LONDON
 from storage.models import ActionRow, ActionUpdateRow, AgencyRow, CaseAgencyRow, CaseRow
 from storage.repositories._common import OPEN_STATES
 
@@ -102,7 +103,7 @@ class SqlActions:
         await self.session.execute(
             update(ActionRow)
             .where(ActionRow.case_id == case_id, ActionRow.agreed_at.is_(None))
-            .values(agreed_at=at)
+            .values(agreed_at=at, agreed_on=at.astimezone(LONDON).date())
         )
 
     async def record_update(
@@ -111,7 +112,13 @@ class SqlActions:
         await self.session.execute(
             update(ActionRow)
             .where(ActionRow.id == action_id)
-            .values(status=change.status.value, note=change.note, updated_by=by, updated_at=at)
+            .values(
+                status=change.status.value,
+                note=change.note,
+                updated_by=by,
+                updated_at=at,
+                closed_on=at.astimezone(LONDON).date() if change.status.is_closed else None,
+            )
         )
         self.session.add(
             ActionUpdateRow(

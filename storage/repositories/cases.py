@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.domain.cases import CaseView, Discussion, Listing
+from bot.domain.clock import LONDON
 from bot.domain.deadlines import CaseDeadlines, ConferenceChoice
 from bot.domain.figure_records import hearing_day
 from bot.domain.identities import perpetrator_key
@@ -355,6 +356,7 @@ class SqlCases:
             )
             .values(
                 answered_at=at,
+                answered_on=at.astimezone(LONDON).date(),
                 answered_by=by,
                 known=answer.known,
                 information=answer.information,
@@ -476,6 +478,7 @@ class SqlCases:
                 notes=notes,
                 recorded_by=by,
                 recorded_at=at,
+                recorded_on=at.astimezone(LONDON).date(),
             )
             .on_conflict_do_nothing(index_elements=[CaseDiscussionRow.case_id])
             .returning(CaseDiscussionRow.id)

@@ -24,13 +24,13 @@ from bot.domain.figure_records import (
     AgreedActions,
     CaseFacts,
     DueActions,
-    FigureFacts,
     HarmLink,
     HearingFacts,
     Period,
     ReturnFacts,
     ReviewFacts,
 )
+from bot.domain.figure_tallies import FigureFacts, tally
 from bot.domain.identities import (
     SerialPerpetrator,
     age_on,
@@ -51,6 +51,7 @@ from storage.models import (
     TransitionRow,
 )
 from storage.repositories._common import is_postgres
+from storage.repositories.figure_tallies import tallies_in_sql
 
 CLOSED = [ActionStatus.DONE.value, ActionStatus.NOT_POSSIBLE.value]
 K = TypeVar("K", bound=Hashable)
@@ -83,6 +84,15 @@ def _merge(rows: Iterable[tuple[K, int]]) -> list[tuple[K, int]]:
     return list(totals.items())
 
 
+def _in_period(start: date, end: date) -> Any:
+    """The cases a period's figures can be about: received, discussed or heard in it."""
+    return or_(
+        CaseRow.received_date.between(start, end),
+        CaseRow.discussion_date.between(start, end),
+        CaseRow.id.in_(select(HearingRow.case_id).where(HearingRow.heard_on.between(start, end))),
+    )
+
+
 class SqlFigures:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -101,29 +111,20 @@ class SqlFigures:
             )
         ).all()
         keys = {row.id: row.key for row in agencies}
-        in_period = or_(
-            CaseRow.received_date.between(start, end),
-            CaseRow.discussion_date.between(start, end),
-            CaseRow.id.in_(
-                select(HearingRow.case_id).where(HearingRow.heard_on.between(start, end))
-            ),
-        )
-        cases = await self._cases(in_period, keys)
-        case_ids = select(CaseRow.id).where(in_period)
-        hearings = (
-            await self.session.execute(
-                select(HearingRow.case_id, HearingRow.heard_on, MeetingRow.date)
-                .outerjoin(MeetingRow, MeetingRow.id == HearingRow.meeting_id)
-                .where(HearingRow.case_id.in_(case_ids))
-            )
-        ).all()
+        if is_postgres(self.session):
+            tallies = await tallies_in_sql(self.session, period, keys)
+        else:  # a single-instance MARAT: count its cases in Python
+            cases, hearings = await self.case_facts(period)
+            tallies = tally(cases, hearings).within(period)
         return FigureFacts(
-            cases=cases,
-            hearings=tuple(HearingFacts(c, h, m) for c, h, m in hearings),
+            referrals=tallies.referrals,
+            conferences=tallies.conferences,
+            timelines=tallies.timelines,
+            discussions=tallies.discussions,
             reviews=await self._reviews(since, until),
-            harm_links=await self._harm_links(in_period, end),
+            harm_links=await self._harm_links(_in_period(start, end), end),
             returns=await self._returns(start, end, keys),
-            actions_agreed=await self._agreed(since, until, keys),
+            actions_agreed=await self._agreed(start, end, keys),
             actions_due=await self._due(start, end, keys),
             meetings=tuple(
                 await self.session.scalars(
@@ -132,6 +133,25 @@ class SqlFigures:
             ),
             agency_names=tuple((row.key, row.name) for row in agencies),
         )
+
+    async def case_facts(
+        self, period: Period
+    ) -> tuple[tuple[CaseFacts, ...], tuple[HearingFacts, ...]]:
+        """The cases the period's figures are about, one record each, with their plans."""
+        keys = {
+            row.id: row.key
+            for row in (await self.session.execute(select(AgencyRow.id, AgencyRow.key))).all()
+        }
+        where = _in_period(period.start, period.end)
+        cases = await self._cases(where, keys)
+        hearings = (
+            await self.session.execute(
+                select(HearingRow.case_id, HearingRow.heard_on, MeetingRow.date)
+                .outerjoin(MeetingRow, MeetingRow.id == HearingRow.meeting_id)
+                .where(HearingRow.case_id.in_(select(CaseRow.id).where(where)))
+            )
+        ).all()
+        return cases, tuple(HearingFacts(c, h, m) for c, h, m in hearings)
 
     async def _cases(self, where: Any, keys: dict[int, str]) -> tuple[CaseFacts, ...]:
         withdrawn = (
@@ -146,8 +166,7 @@ class SqlFigures:
             ActionRow.perpetrator_focused.is_(True),
         )
         held_on = case(
-            (CaseDiscussionRow.held.is_(True), self._local_date(CaseDiscussionRow.recorded_at)),
-            else_=None,
+            (CaseDiscussionRow.held.is_(True), CaseDiscussionRow.recorded_on), else_=None
         )
         rows = await self.session.execute(
             select(
@@ -263,7 +282,7 @@ class SqlFigures:
     async def _returns(
         self, start: date, end: date, keys: dict[int, str]
     ) -> tuple[ReturnFacts, ...]:
-        returned = self._local_date(InformationRequestRow.answered_at)
+        returned = InformationRequestRow.answered_on
         columns = (
             InformationRequestRow.agency_id,
             CaseRow.day_zero,
@@ -276,33 +295,26 @@ class SqlFigures:
             .where(InformationRequestRow.due_date.between(start, end))
             .group_by(*columns)
         )
-        merged = _merge(((keys[a], z, d, _day(r)), n) for a, z, d, r, n in rows.all())
-        return tuple(ReturnFacts(a, z, d, r, n) for (a, z, d, r), n in merged)
+        return tuple(ReturnFacts(keys[a], z, d, r, n) for a, z, d, r, n in rows.all())
 
     async def _agreed(
-        self, since: datetime, until: datetime, keys: dict[int, str]
+        self, start: date, end: date, keys: dict[int, str]
     ) -> tuple[AgreedActions, ...]:
-        on = self._local_date(ActionRow.agreed_at)
         rows = await self.session.execute(
-            select(ActionRow.agency_id, on, func.count())
-            .where(ActionRow.agreed_at >= since, ActionRow.agreed_at < until)
-            .group_by(ActionRow.agency_id, on)
+            select(ActionRow.agency_id, ActionRow.agreed_on, func.count())
+            .where(ActionRow.agreed_on.between(start, end))
+            .group_by(ActionRow.agency_id, ActionRow.agreed_on)
         )
-        merged = _merge(((keys[a], _day(d)), n) for a, d, n in rows.all())
-        return tuple(AgreedActions(a, d, n) for (a, d), n in merged if d is not None)
+        return tuple(AgreedActions(keys[a], d, n) for a, d, n in rows.all() if d is not None)
 
     async def _due(self, start: date, end: date, keys: dict[int, str]) -> tuple[DueActions, ...]:
-        closed_on = case(
-            (ActionRow.status.in_(CLOSED), self._local_date(ActionRow.updated_at)), else_=None
-        )
-        columns = (ActionRow.agency_id, ActionRow.due_date, ActionRow.status, closed_on)
+        columns = (ActionRow.agency_id, ActionRow.due_date, ActionRow.status, ActionRow.closed_on)
         rows = await self.session.execute(
             select(*columns, func.count())
             .where(ActionRow.agreed_at.is_not(None), ActionRow.due_date.between(start, end))
             .group_by(*columns)
         )
-        merged = _merge(((keys[a], d, ActionStatus(s), _day(c)), n) for a, d, s, c, n in rows.all())
-        return tuple(DueActions(a, d, s, c, n) for (a, d, s, c), n in merged)
+        return tuple(DueActions(keys[a], d, ActionStatus(s), c, n) for a, d, s, c, n in rows.all())
 
     async def referrals_received(self, start: date, end: date) -> int:
         return int(

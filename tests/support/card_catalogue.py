@@ -30,7 +30,8 @@ from bot.domain.directory import (
     Person,
     agency_key,
 )
-from bot.domain.figure_records import FigureFacts, Period
+from bot.domain.figure_records import Period
+from bot.domain.figure_tallies import FigureFacts
 from bot.domain.figures import compute_figures
 from bot.domain.identities import SerialPerpetrator
 from bot.domain.lifecycle import CaseState, Transition

@@ -19,13 +19,13 @@ from bot.domain.figure_records import (
     AgreedActions,
     CaseFacts,
     DueActions,
-    FigureFacts,
     HarmLink,
     HearingFacts,
     Period,
     ReturnFacts,
     ReviewFacts,
 )
+from bot.domain.figure_tallies import facts_of
 
 CALENDAR = WorkingDayCalendar("ENG")
 Q1 = Period(date(2027, 1, 1), date(2027, 3, 31))
@@ -179,9 +179,9 @@ DUE = (
     DueActions("police", date(2027, 4, 14), ActionStatus.OPEN, None),
 )
 MEETINGS = tuple(date(2027, m, d) for m, d in ((1, 7), (1, 14), (1, 21), (3, 4), (3, 25), (4, 8)))
-FACTS = FigureFacts(
-    cases=CASES,
-    hearings=HEARINGS,
+FACTS = facts_of(
+    CASES,
+    HEARINGS,
     reviews=(ReviewFacts(date(2026, 12, 20)), ReviewFacts(date(2027, 2, 22))),
     harm_links=(
         HarmLink(P1, V1, date(2026, 12, 25)),

@@ -11,8 +11,9 @@ from datetime import date
 import pytest
 
 from bot.domain.calendar import WorkingDayCalendar, WorkingDayCount
-from bot.domain.figure_records import FigureFacts, Period
+from bot.domain.figure_records import Period
 from bot.domain.figure_results import Figures, Share
+from bot.domain.figure_tallies import FigureFacts
 from bot.domain.figures import compute_figures, nearest_rank, weighted_median
 from tests.support.figure_world import AS_OF, CALENDAR, CASES, FACTS, Q1
 

@@ -8,6 +8,7 @@ import random
 from collections import Counter
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import TypeVar
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,13 +17,13 @@ from bot.domain.actions import ActionStatus
 from bot.domain.figure_records import (
     AgreedActions,
     DueActions,
-    FigureFacts,
     HarmLink,
     HearingFacts,
     Period,
     ReturnFacts,
     ReviewFacts,
 )
+from bot.domain.figure_tallies import FigureFacts, facts_of
 from bot.domain.figures import compute_figures
 from tests.support.figure_world import AGENCIES, CALENDAR, case
 
@@ -67,9 +68,9 @@ def facts(draw: st.DrawFn) -> FigureFacts:
         for _ in range(draw(st.integers(0, 2))):
             hearings.append(HearingFacts(case_id, draw(day), draw(maybe_day)))
     statuses = st.sampled_from(list(ActionStatus))
-    return FigureFacts(
-        cases=tuple(cases),
-        hearings=tuple(hearings),
+    return facts_of(
+        cases,
+        hearings,
         reviews=tuple(draw(st.lists(st.builds(ReviewFacts, day, st.integers(1, 3)), max_size=5))),
         harm_links=tuple(
             draw(
@@ -129,8 +130,10 @@ def shuffled(records: FigureFacts, seed: int) -> FigureFacts:
 
     return replace(
         records,
-        cases=mix(records.cases),
-        hearings=mix(records.hearings),
+        referrals=mix(records.referrals),
+        conferences=mix(records.conferences),
+        timelines=mix(records.timelines),
+        discussions=mix(records.discussions),
         reviews=mix(records.reviews),
         harm_links=mix(records.harm_links),
         returns=mix(records.returns),
@@ -142,14 +145,23 @@ def shuffled(records: FigureFacts, seed: int) -> FigureFacts:
 
 def ungrouped(records: FigureFacts) -> FigureFacts:
     """Every grouped record as that many single records."""
+
+    def single(items: tuple[T, ...]) -> tuple[T, ...]:
+        return tuple(replace(r, count=1) for r in items for _ in range(r.count))  # type: ignore[attr-defined]
+
     return replace(
         records,
+        referrals=single(records.referrals),
+        conferences=single(records.conferences),
+        timelines=single(records.timelines),
+        discussions=single(records.discussions),
         returns=tuple(replace(r, count=1) for r in records.returns for _ in range(r.count)),
         actions_due=tuple(replace(d, count=1) for d in records.actions_due for _ in range(d.count)),
         reviews=tuple(replace(r, count=1) for r in records.reviews for _ in range(r.count)),
     )
 
 
+T = TypeVar("T")
 PERIOD = Period(START + timedelta(days=30), START + timedelta(days=200))
 AS_OF = START + timedelta(days=180)
 
