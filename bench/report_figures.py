@@ -82,7 +82,8 @@ SEED = [
            discussion_date, earliest_conference, conference_target, created_at, created_by,
            version, plan_version, heard_at, heard_meeting_id, repeat, closed_at)
        SELECT i, 'BENCH-2027-' || lpad(i::text, 6, '0'),
-              CASE WHEN r1 < 30 THEN 'withdrawn' WHEN r1 < 950 THEN 'monitoring' ELSE 'referred' END,
+              CASE WHEN r1 < 30 THEN 'withdrawn' WHEN r1 < 950 THEN 'monitoring'
+                   ELSE 'referred' END,
               received, d0, d0 + 2, d0 + 3, d0 + 6, d0 + 18, received + time '10:00', 'bench',
               1, 0, NULL, NULL, r2 < 310, NULL
        FROM (SELECT *, received + CASE extract(isodow FROM received)
@@ -203,14 +204,40 @@ def reports(engine: AsyncEngine) -> Reports:
     return Reports(context)
 
 
+def _ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+async def server_cpu(engine: AsyncEngine) -> float:
+    """CPU seconds used so far by this database's server processes (same machine only)."""
+    async with engine.connect() as connection:
+        pids = (
+            await connection.execute(
+                text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+            )
+        ).scalars()
+        ticks = [await asyncio.to_thread(_ticks, pid) for pid in pids]
+    return sum(ticks) / os.sysconf("SC_CLK_TCK")
+
+
 async def measure(engine: AsyncEngine, period: Period, reps: int) -> dict[str, Any]:
     use_case = reports(engine)
-    await use_case.export(period)  # warm-up
+    await use_case.export(period)  # warm-up (and every pooled connection opened)
     totals, loads, computes = [], [], []
+    server_before, python_before = await server_cpu(engine), time.process_time()
     for _ in range(reps):
         started = time.perf_counter()
         figures = await use_case.export(period)
         totals.append(time.perf_counter() - started)
+    cpu = {
+        "server_cpu_s": (await server_cpu(engine) - server_before) / reps,
+        "python_cpu_s": (time.process_time() - python_before) / reps,
+    }
+    for _ in range(reps):
         async with use_case.ctx.units() as uow:
             started = time.perf_counter()
             facts = await uow.figures.facts(period)
@@ -219,9 +246,11 @@ async def measure(engine: AsyncEngine, period: Period, reps: int) -> dict[str, A
         compute_figures(facts, period, REPORT_DAY.date(), use_case.ctx.calendar, 25_500_000)
         computes.append(time.perf_counter() - started)
     records = {
-        "cases": len(facts.cases),
-        "hearings": len(facts.hearings),
-        "harm_links": len(facts.harm_links),
+        "referral tallies": len(facts.referrals),
+        "conference tallies": len(facts.conferences),
+        "timelines": len(facts.timelines),
+        "discussions": len(facts.discussions),
+        "harm links": len(facts.harm_links),
         "returns (grouped)": len(facts.returns),
         "returns (requests)": sum(r.count for r in facts.returns),
         "actions due (grouped)": len(facts.actions_due),
@@ -234,6 +263,7 @@ async def measure(engine: AsyncEngine, period: Period, reps: int) -> dict[str, A
         "load_median_s": statistics.median(loads),
         "compute_median_s": statistics.median(computes),
         "records": records,
+        **cpu,
         "heard": figures.timeliness.heard,
         "within_target": figures.timeliness.within_target.text(),
         "referrals": figures.referrals.total,
@@ -264,15 +294,29 @@ async def explain(engine: AsyncEngine, period: Period) -> str:
     return "\n".join(out)
 
 
+def _load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+async def load_average() -> str:
+    """The machine's load (1, 5, 15 minutes): other work running shows in the timings."""
+    return await asyncio.to_thread(_load_average)
+
+
 async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
     engine = create_engine(url)
     try:
-        seeded = await seed(engine, args.cases)
+        seeded = 0.0 if args.reuse else await seed(engine, args.cases)
         sizes = await counts(engine)
         print(f"seeded in {seeded:.1f} s: {sizes}", flush=True)
         result: dict[str, Any] = {"seed_s": seeded, "rows": sizes}
         for name, period in (("year", YEAR), ("quarter", QUARTER)):
+            before = await load_average()
             result[name] = await measure(engine, period, args.reps)
+            result[name]["load_average"] = f"{before} -> {await load_average()}"
             print(f"{name}: {result[name]}", flush=True)
         result["explain"] = await explain(engine, YEAR)
         async with engine.connect() as connection:
@@ -289,6 +333,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-seconds", type=float, default=2.0, help="limit for the year (2)")
     parser.add_argument("--pg-url", default=DEFAULT_PG, help="server (any existing database)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--reuse", metavar="DATABASE", help="measure a database kept by --keep (no seeding)"
+    )
+    parser.add_argument(
+        "--serial",
+        action="store_true",
+        help="no parallel query workers, so that every server CPU second is counted",
+    )
     parser.add_argument("--json", type=Path, help="write the raw figures here")
     parser.add_argument("--explain", type=Path, help="write the query plans here")
     return parser.parse_args(argv)
@@ -296,14 +348,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    name = f"marat_bench_{secrets.token_hex(4)}"
+    name = args.reuse or f"marat_bench_{secrets.token_hex(4)}"
     url = make_url(args.pg_url).set(database=name).render_as_string(hide_password=False)
-    asyncio.run(admin(args.pg_url, f'CREATE DATABASE "{name}"'))
+    if not args.reuse:
+        asyncio.run(admin(args.pg_url, f'CREATE DATABASE "{name}"'))
     try:
         upgrade(url)
+        workers = "0" if args.serial else "DEFAULT"
+        asyncio.run(
+            admin(
+                args.pg_url,
+                f'ALTER DATABASE "{name}" SET max_parallel_workers_per_gather = {workers}',
+            )
+        )
         result = asyncio.run(run(args, url))
     finally:
-        if args.keep:
+        if args.keep or args.reuse:
             print(f"kept database {name}")
         else:
             asyncio.run(admin(args.pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -312,13 +372,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {info['cpus']} CPUs ({info['cpu_model']}), Python {info['python']}, "
           f"PostgreSQL {info['postgresql']}")  # fmt: skip
     print()
-    print("| report | median s | min s | max s | load s | compute s | records loaded |")
-    print("|---|---:|---:|---:|---:|---:|---|")
+    print(
+        "| report | median s | min s | max s | load s | compute s | CPU s: server, Python "
+        "| load average | records |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---|---|")
     for name_, label in (("year", "a national year (2027)"), ("quarter", "one quarter (Q2)")):
         r = result[name_]
         records = ", ".join(f"{k} {v:,}" for k, v in r["records"].items())
         print(f"| {label} | {r['median_s']:.3f} | {r['min_s']:.3f} | {r['max_s']:.3f} "
-              f"| {r['load_median_s']:.3f} | {r['compute_median_s']:.3f} | {records} |")  # fmt: skip
+              f"| {r['load_median_s']:.3f} | {r['compute_median_s']:.3f} "
+              f"| {r['server_cpu_s']:.2f}, {r['python_cpu_s']:.2f} "
+              f"| {r['load_average']} | {records} |")  # fmt: skip
     print()
     if args.explain:
         args.explain.write_text(result["explain"], encoding="utf-8")

@@ -7,11 +7,11 @@ tests check these counts against ``tally`` of the same cases, one by one.
 # ruff: noqa: S608 - the SQL is built from this module's constants only; values are bound.
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.domain.figure_records import Period
 from bot.domain.figure_tallies import (
@@ -22,7 +22,6 @@ from bot.domain.figure_tallies import (
     ConferenceTally,
     DiscussionFacts,
     ReferralTally,
-    Tallies,
 )
 
 # Each case's categories, as the tallies name them (yes/no as text, ages capped at ADULT).
@@ -34,10 +33,12 @@ _CASE = f"""
            r.children_count::text AS children, r.victim_gender AS gender,
            r.victim_ethnicity AS ethnicity, r.victim_disability AS disability,
            r.victim_lgbt AS lgbt,
-           coalesce(least(date_part('year', age(c.received_date, r.victim_dob))::int,
-                          {ADULT})::text, '') AS victim_age,
-           coalesce(least(date_part('year', age(c.received_date, r.perpetrator_dob))::int,
-                          {ADULT})::text, '') AS perpetrator_age,
+           coalesce(least(date_part('year', age(c.received_date::timestamp,
+                                                r.victim_dob::timestamp))::int, {ADULT})::text,
+                    '') AS victim_age,
+           coalesce(least(date_part('year', age(c.received_date::timestamp,
+                                                r.perpetrator_dob::timestamp))::int, {ADULT})::text,
+                    '') AS perpetrator_age,
            w.withdrawn_on
     FROM cases c
     JOIN referrals r ON r.case_id = c.id
@@ -104,23 +105,40 @@ _DISCUSSIONS = f"""
 """
 
 
-async def tallies_in_sql(session: AsyncSession, period: Period, keys: dict[int, str]) -> Tallies:
-    """The period's tallies, counted by PostgreSQL."""
+Executor = AsyncSession | AsyncConnection
+Job = Callable[[Executor], Awaitable[Any]]
+
+
+def tally_jobs(period: Period, keys: dict[int, str]) -> dict[str, Job]:
+    """The four counts of the period's cases, as queries that can run side by side."""
     bounds = {"start": period.start, "end": period.end}
-    referrals = []
-    for row in (await session.execute(text(_REFERRALS), bounds)).all():
-        field, value = _split(row, REFERRAL_FIELDS)
-        value = keys[int(value)] if field == "agency" else value
-        referrals.append(ReferralTally(row[0], field, value, row[-1]))
-    conferences = []
-    for row in (await session.execute(text(_CONFERENCES), bounds)).all():
-        field, value = _split(row, CONFERENCE_FIELDS)
-        value = keys[int(value)] if field == "agency" else value
-        conferences.append(ConferenceTally(row[0], field, value, row[-1]))
-    timelines = tuple(
-        CaseTimeline(*row) for row in (await session.execute(text(_TIMELINES), bounds)).all()
-    )
-    discussions = tuple(
-        DiscussionFacts(*row) for row in (await session.execute(text(_DISCUSSIONS), bounds)).all()
-    )
-    return Tallies(tuple(referrals), tuple(conferences), timelines, discussions)
+
+    async def referrals(db: Executor) -> tuple[ReferralTally, ...]:
+        found = []
+        for row in (await db.execute(text(_REFERRALS), bounds)).all():
+            field, value = _split(row, REFERRAL_FIELDS)
+            value = keys[int(value)] if field == "agency" else value
+            found.append(ReferralTally(row[0], field, value, row[-1]))
+        return tuple(found)
+
+    async def conferences(db: Executor) -> tuple[ConferenceTally, ...]:
+        found = []
+        for row in (await db.execute(text(_CONFERENCES), bounds)).all():
+            field, value = _split(row, CONFERENCE_FIELDS)
+            value = keys[int(value)] if field == "agency" else value
+            found.append(ConferenceTally(row[0], field, value, row[-1]))
+        return tuple(found)
+
+    async def timelines(db: Executor) -> tuple[CaseTimeline, ...]:
+        return tuple(CaseTimeline(*r) for r in (await db.execute(text(_TIMELINES), bounds)).all())
+
+    async def discussions(db: Executor) -> tuple[DiscussionFacts, ...]:
+        rows = (await db.execute(text(_DISCUSSIONS), bounds)).all()
+        return tuple(DiscussionFacts(*r) for r in rows)
+
+    return {
+        "referrals": referrals,
+        "conferences": conferences,
+        "timelines": timelines,
+        "discussions": discussions,
+    }

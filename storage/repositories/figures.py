@@ -10,13 +10,15 @@ no time zones, sends the timestamps and Python groups them.
 
 from __future__ import annotations
 
+import asyncio
+import re
 from collections import Counter
 from collections.abc import Hashable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Date, and_, case, cast, exists, func, or_, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Date, String, and_, case, cast, exists, func, or_, select, text, tuple_
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.domain.actions import ActionStatus
 from bot.domain.clock import LONDON
@@ -51,8 +53,10 @@ from storage.models import (
     TransitionRow,
 )
 from storage.repositories._common import is_postgres
-from storage.repositories.figure_tallies import tallies_in_sql
+from storage.repositories.figure_tallies import Executor, Job, tally_jobs
 
+WORK_MEM = "64MB"
+STATUSES = {status.value: status for status in ActionStatus}
 CLOSED = [ActionStatus.DONE.value, ActionStatus.NOT_POSSIBLE.value]
 K = TypeVar("K", bound=Hashable)
 
@@ -111,28 +115,52 @@ class SqlFigures:
             )
         ).all()
         keys = {row.id: row.key for row in agencies}
+        jobs: dict[str, Job] = {
+            "reviews": lambda db: self._reviews(db, since, until),
+            "harm_links": lambda db: self._harm_links(db, start, end),
+            "returns": lambda db: self._returns(db, start, end, keys),
+            "actions_agreed": lambda db: self._agreed(db, start, end, keys),
+            "actions_due": lambda db: self._due(db, start, end, keys),
+            "meetings": lambda db: self._meetings(db, start, end),
+        }
         if is_postgres(self.session):
-            tallies = await tallies_in_sql(self.session, period, keys)
+            jobs.update(tally_jobs(period, keys))
+            found = await self._in_parallel(jobs)
         else:  # a single-instance MARAT: count its cases in Python
-            cases, hearings = await self.case_facts(period)
-            tallies = tally(cases, hearings).within(period)
-        return FigureFacts(
-            referrals=tallies.referrals,
-            conferences=tallies.conferences,
-            timelines=tallies.timelines,
-            discussions=tallies.discussions,
-            reviews=await self._reviews(since, until),
-            harm_links=await self._harm_links(_in_period(start, end), end),
-            returns=await self._returns(start, end, keys),
-            actions_agreed=await self._agreed(start, end, keys),
-            actions_due=await self._due(start, end, keys),
-            meetings=tuple(
-                await self.session.scalars(
-                    select(MeetingRow.date).where(MeetingRow.date.between(start, end))
-                )
-            ),
-            agency_names=tuple((row.key, row.name) for row in agencies),
-        )
+            found = {name: await job(self.session) for name, job in jobs.items()}
+            counted = tally(*await self.case_facts(period)).within(period)
+            found.update(
+                referrals=counted.referrals,
+                conferences=counted.conferences,
+                timelines=counted.timelines,
+                discussions=counted.discussions,
+            )
+        return FigureFacts(**found, agency_names=tuple((row.key, row.name) for row in agencies))
+
+    async def _in_parallel(self, jobs: dict[str, Job]) -> dict[str, Any]:
+        """Run the queries side by side on connections of their own, all reading the
+        snapshot of this unit of work (exported by PostgreSQL), so they add up to one
+        consistent picture however many replicas write meanwhile."""
+        snapshot = (await self.session.execute(text("SELECT pg_export_snapshot()"))).scalar_one()
+        if not re.fullmatch(r"[0-9A-F-]+", str(snapshot)):  # it is inlined below
+            raise ValueError("unexpected snapshot id")
+        engine = self.session.bind
+        assert isinstance(engine, AsyncEngine)
+
+        async def run(job: Job) -> Any:
+            async with engine.connect() as plain:
+                db = await plain.execution_options(isolation_level="REPEATABLE READ")
+                await db.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
+                # Room to group a national year in memory (the default 4 MB spills to disk).
+                await db.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+                return await job(db)
+
+        results = await asyncio.gather(*(run(job) for job in jobs.values()))
+        return dict(zip(jobs, results, strict=True))
+
+    async def _meetings(self, db: Executor, start: date, end: date) -> tuple[date, ...]:
+        rows = await db.execute(select(MeetingRow.date).where(MeetingRow.date.between(start, end)))
+        return tuple(rows.scalars())
 
     async def case_facts(
         self, period: Period
@@ -225,9 +253,11 @@ class SqlFigures:
             for r in rows.all()
         )
 
-    async def _reviews(self, since: datetime, until: datetime) -> tuple[ReviewFacts, ...]:
+    async def _reviews(
+        self, db: Executor, since: datetime, until: datetime
+    ) -> tuple[ReviewFacts, ...]:
         on = self._local_date(TransitionRow.at)
-        rows = await self.session.execute(
+        rows = await db.execute(
             select(on, func.count())
             .where(
                 TransitionRow.to_state == CaseState.REVIEW.value,
@@ -239,48 +269,37 @@ class SqlFigures:
         merged = _merge((_day(d), n) for d, n in rows.all())
         return tuple(ReviewFacts(d, n) for d, n in merged if d is not None)
 
-    async def _harm_links(self, where: Any, end: date) -> tuple[HarmLink, ...]:
-        """Who was named for harm to whom, up to ``end``: only for people causing harm named
-        in the period and in more than one referral (one referral cannot name two victims)."""
-        person = tuple_(ReferralRow.perpetrator_key, ReferralRow.perpetrator_dob)
-        named = (
-            select(ReferralRow.perpetrator_key, ReferralRow.perpetrator_dob)
-            .join(CaseRow, CaseRow.id == ReferralRow.case_id)
-            .where(
-                where, ReferralRow.perpetrator_key != "", ReferralRow.perpetrator_dob.is_not(None)
-            )
+    async def _harm_links(self, db: Executor, start: date, end: date) -> tuple[HarmLink, ...]:
+        """Who was named for harm to whom, up to ``end``: for the people causing harm named in
+        the period and in more than one referral (one referral cannot name two victims)."""
+        person = (ReferralRow.perpetrator_key, ReferralRow.perpetrator_dob)
+        known = and_(
+            ReferralRow.received_date <= end,
+            ReferralRow.perpetrator_key != "",
+            ReferralRow.perpetrator_dob.is_not(None),
         )
+        in_period = case((ReferralRow.received_date.between(start, end), 1), else_=0)
         again = (
-            select(ReferralRow.perpetrator_key, ReferralRow.perpetrator_dob)
-            .where(
-                ReferralRow.received_date <= end,
-                person.in_(named),
-            )
-            .group_by(ReferralRow.perpetrator_key, ReferralRow.perpetrator_dob)
-            .having(func.count() > 1)
+            select(*person)
+            .where(known)
+            .group_by(*person)
+            .having(func.count() > 1, func.max(in_period) == 1)
         )
-        rows = await self.session.execute(
-            select(
-                ReferralRow.perpetrator_key,
-                ReferralRow.perpetrator_dob,
-                ReferralRow.victim_key,
-                ReferralRow.victim_dob,
-                ReferralRow.received_date,
-            )
-            .distinct()
-            .where(ReferralRow.received_date <= end, person.in_(again))
+        # The opaque identities are made where the rows are (as bot.domain.identities makes
+        # them): a national year sends some 60,000 of these.
+        perpetrator = ReferralRow.perpetrator_key + "|" + cast(ReferralRow.perpetrator_dob, String)
+        victim = (
+            ReferralRow.victim_key + "|" + func.coalesce(cast(ReferralRow.victim_dob, String), "")
         )
-        links = []
-        for key, dob, victim_key, victim_dob, received in rows.all():
-            perpetrator = perpetrator_identity(key, dob)
-            if perpetrator is not None:
-                links.append(
-                    HarmLink(perpetrator, victim_identity(victim_key, victim_dob), received)
-                )
-        return tuple(links)
+        rows = await db.execute(
+            select(perpetrator, victim, ReferralRow.received_date).where(
+                known, tuple_(*person).in_(again)
+            )
+        )
+        return tuple(HarmLink(p, v, r) for p, v, r in rows.all())
 
     async def _returns(
-        self, start: date, end: date, keys: dict[int, str]
+        self, db: Executor, start: date, end: date, keys: dict[int, str]
     ) -> tuple[ReturnFacts, ...]:
         returned = InformationRequestRow.answered_on
         columns = (
@@ -289,7 +308,7 @@ class SqlFigures:
             InformationRequestRow.due_date,
             returned,
         )
-        rows = await self.session.execute(
+        rows = await db.execute(
             select(*columns, func.count())
             .join(CaseRow, CaseRow.id == InformationRequestRow.case_id)
             .where(InformationRequestRow.due_date.between(start, end))
@@ -298,23 +317,25 @@ class SqlFigures:
         return tuple(ReturnFacts(keys[a], z, d, r, n) for a, z, d, r, n in rows.all())
 
     async def _agreed(
-        self, start: date, end: date, keys: dict[int, str]
+        self, db: Executor, start: date, end: date, keys: dict[int, str]
     ) -> tuple[AgreedActions, ...]:
-        rows = await self.session.execute(
+        rows = await db.execute(
             select(ActionRow.agency_id, ActionRow.agreed_on, func.count())
             .where(ActionRow.agreed_on.between(start, end))
             .group_by(ActionRow.agency_id, ActionRow.agreed_on)
         )
         return tuple(AgreedActions(keys[a], d, n) for a, d, n in rows.all() if d is not None)
 
-    async def _due(self, start: date, end: date, keys: dict[int, str]) -> tuple[DueActions, ...]:
+    async def _due(
+        self, db: Executor, start: date, end: date, keys: dict[int, str]
+    ) -> tuple[DueActions, ...]:
         columns = (ActionRow.agency_id, ActionRow.due_date, ActionRow.status, ActionRow.closed_on)
-        rows = await self.session.execute(
+        rows = await db.execute(
             select(*columns, func.count())
             .where(ActionRow.agreed_at.is_not(None), ActionRow.due_date.between(start, end))
             .group_by(*columns)
         )
-        return tuple(DueActions(keys[a], d, ActionStatus(s), c, n) for a, d, s, c, n in rows.all())
+        return tuple(DueActions(keys[a], d, STATUSES[s], c, n) for a, d, s, c, n in rows.all())
 
     async def referrals_received(self, start: date, end: date) -> int:
         return int(
