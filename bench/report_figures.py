@@ -284,6 +284,7 @@ async def explain(engine: AsyncEngine, period: Period) -> str:
     event.remove(engine.sync_engine, "before_cursor_execute", listen)
     out = []
     async with engine.connect() as connection:
+        await connection.execute(text("SET work_mem = '64MB'"))  # as the repository does
         for statement, parameters in captured:
             plan = await connection.exec_driver_sql(
                 "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + statement, parameters
