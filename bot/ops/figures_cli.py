@@ -95,7 +95,7 @@ def _demo(
     settings: Settings, start: date, end: date, work: Callable[[Runtime], Awaitable[str]]
 ) -> str:
     # In memory where the machine has it: the history commits thousands of times.
-    shm = Path("/dev/shm")
+    shm = Path("/dev/shm")  # noqa: S108 - a private TemporaryDirectory is made inside it
     where = str(shm) if shm.is_dir() else None
     with tempfile.TemporaryDirectory(prefix="marat-demo-", dir=where) as folder:
         url = f"sqlite:///{Path(folder) / 'demo.sqlite3'}"

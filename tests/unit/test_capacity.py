@@ -14,8 +14,8 @@ from bot.domain.capacity import (
     Frequency,
     Pattern,
     Simulator,
-    poisson,
     forecast,
+    poisson,
     rate_per_working_day,
     smallest_changes,
 )
