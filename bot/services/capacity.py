@@ -11,15 +11,13 @@ from typing import Final
 from bot.domain.capacity import (
     Change,
     Conference,
-    Forecast,
     Pattern,
     Simulation,
     Simulator,
-    forecast,
     rate_per_working_day,
     smallest_changes,
-    usual_weekday,
 )
+from bot.domain.capacity_forecast import Forecast, forecast, usual_weekday
 from bot.domain.errors import UsageError
 from bot.domain.wording import day
 from bot.ports import AuditEvent, UnitOfWork

@@ -14,11 +14,11 @@ from bot.domain.capacity import (
     Frequency,
     Pattern,
     Simulator,
-    forecast,
     poisson,
     rate_per_working_day,
     smallest_changes,
 )
+from bot.domain.capacity_forecast import forecast
 from bot.domain.deadlines import DeadlinePolicy
 
 CALENDAR = WorkingDayCalendar("ENG")
