@@ -18,6 +18,9 @@ from bot.domain.deadlines import CaseDeadlines, ConferenceChoice, ConferenceSlot
 from bot.domain.delivery import ConnectorAnswer
 from bot.domain.delivery import OutgoingMessage as OutgoingMessage
 from bot.domain.directory import Agency, Person
+from bot.domain.figure_records import Period
+from bot.domain.figure_tallies import FigureFacts
+from bot.domain.identities import SerialPerpetrator
 from bot.domain.information import Answer, InformationRequest
 from bot.domain.lifecycle import Transition
 from bot.domain.referral import Referral
@@ -663,6 +666,25 @@ class InboundActivities(Protocol):
 
     async def purge(self, before: datetime) -> int:
         """Forget activities received before ``before``; how many."""
+
+
+class FiguresRepository(Protocol):
+    """What the partnership figures and the capacity planner read (pseudonymous records)."""
+
+    async def facts(self, period: Period) -> FigureFacts:
+        """Every record the figures of ``period`` need (grouped where records are equal)."""
+        ...
+
+    async def referrals_received(self, start: date, end: date) -> int:
+        """How many referrals were received from ``start`` to ``end`` (both included)."""
+        ...
+
+    async def first_referral(self) -> date | None:
+        """The date the earliest referral on record was received."""
+        ...
+
+    async def serial_perpetrator(self, case_id: int) -> SerialPerpetrator | None:
+        """The case's person causing harm, when also named in referrals about other victims."""
         ...
 
 
@@ -720,6 +742,11 @@ class UnitOfWork(Protocol):
     @property
     def inbound(self) -> InboundActivities:
         """Activities already received from Teams."""
+        ...
+
+    @property
+    def figures(self) -> FiguresRepository:
+        """The records of the partnership figures."""
         ...
 
     async def __aenter__(self) -> UnitOfWork: ...

@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     connector_timeout_seconds: float = Field(
         15.0, ge=0.1, le=120, validation_alias="MARAT_CONNECTOR_TIMEOUT_SECONDS"
     )
+    capacity_warning_threshold: float = Field(
+        50.0, gt=0, le=100, validation_alias="MARAT_CAPACITY_WARNING_THRESHOLD"
+    )
+    adult_female_population: int | None = Field(
+        None, ge=1, le=100_000_000, validation_alias="MARAT_ADULT_FEMALE_POPULATION"
+    )
     clock_start: datetime | None = Field(None, validation_alias="MARAT_CLOCK_START")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", validation_alias="MARAT_LOG_LEVEL"

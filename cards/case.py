@@ -107,6 +107,16 @@ def case_card(
             ]
         ),
     ]
+    serial = detail.serial_perpetrator
+    if show_referrer_detail and serial is not None:
+        victims = f"{serial.other_victims} other victim{'s' if serial.other_victims != 1 else ''}"
+        body.append(
+            text(
+                f"**Serial perpetrator:** the person causing harm is also named in referrals "
+                f"about {victims} ({', '.join(serial.references)}). Coordinators only.",
+                attention=True,
+            )
+        )
     if show_referrer_detail:
         consent = (
             "given"

@@ -17,6 +17,10 @@ COORDINATOR_COMMANDS = (
     ("defer REF REASON", "List the case again at a later conference."),
     ("withdraw REF REASON", "The referral does not meet the threshold."),
     ("close REF [REASON]", "Close the case (a reason is needed while actions are open)."),
+    (
+        "report [YYYY-MM-DD YYYY-MM-DD]",
+        "Partnership figures for a period (default: the last complete quarter).",
+    ),
     ("meeting add YYYY-MM-DD [capacity]", "Add a conference date (or change its capacity)."),
     ("meeting list", "Coming conferences and their places."),
     ("agency add NAME", "Add an agency (or restore a removed one)."),

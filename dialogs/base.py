@@ -11,6 +11,7 @@ from bot.domain.errors import UsageError
 from bot.ports import TeamAddress
 from bot.services.actions import Actions
 from bot.services.amendments import Amendments
+from bot.services.capacity import CapacityPlanner
 from bot.services.cases import Cases
 from bot.services.conferences import Conferences
 from bot.services.context import UseCaseContext
@@ -22,6 +23,7 @@ from bot.services.memberships import Memberships
 from bot.services.packs import ConferencePacks
 from bot.services.plans import Plans
 from bot.services.referrals import Referrals
+from bot.services.reports import Reports
 from cards.common import Card
 
 
@@ -91,6 +93,8 @@ class Dependencies:
     discussions: Discussions
     directory: DirectoryAdmin
     memberships: Memberships
+    reports: Reports
+    capacity: CapacityPlanner
     help_contact: str = "your MARAT coordinator"
 
     @property

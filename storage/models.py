@@ -109,7 +109,7 @@ class CaseRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(32), unique=True)
     state: Mapped[str] = mapped_column(String(16), index=True)
-    received_date: Mapped[date] = mapped_column(Date)
+    received_date: Mapped[date] = mapped_column(Date, index=True)
     day_zero: Mapped[date] = mapped_column(Date)
     information_due: Mapped[date] = mapped_column(Date)
     discussion_date: Mapped[date] = mapped_column(Date, index=True)
@@ -145,6 +145,8 @@ class ReferralRow(Base):
     victim_disability: Mapped[str] = mapped_column(String(16))
     victim_lgbt: Mapped[str] = mapped_column(String(16))
     perpetrator_name: Mapped[str | None] = mapped_column(String(120))
+    # The normalised name serial perpetrators are matched on, with the date of birth.
+    perpetrator_key: Mapped[str] = mapped_column(String(200), index=True, server_default="")
     perpetrator_dob: Mapped[date | None] = mapped_column(Date)
     relationship: Mapped[str] = mapped_column(String(24))
     children_count: Mapped[int] = mapped_column(Integer)
@@ -176,9 +178,12 @@ class InformationRequestRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
-    due_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date, index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The London date of ``answered_at``, kept so the figures count by day without converting
+    # a million timestamps (docs/performance.md).
+    answered_on: Mapped[date | None] = mapped_column(Date)
     answered_by: Mapped[str | None] = mapped_column(String(64))
     known: Mapped[bool | None] = mapped_column(Boolean)
     information: Mapped[str | None] = mapped_column(Text)
@@ -321,6 +326,9 @@ class ActionRow(Base):
     updated_by: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     agreed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # London dates of agreeing and of being marked done or not possible, for the figures.
+    agreed_on: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
 
 
 class ActionUpdateRow(Base):
@@ -399,6 +407,22 @@ class CaseDiscussionRow(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    recorded_on: Mapped[date | None] = mapped_column(Date)  # London date, for the figures
+
+
+class HearingRow(Base):
+    """Each time a case's plan was agreed: at a conference, or outside one (no meeting).
+
+    A case reviewed and heard again has several; the first is the one the day-14 target is
+    about. ``heard_on`` is the day it counts as agreed (bot.domain.figure_records.hearing_day).
+    """
+
+    __tablename__ = "hearings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
+    heard_on: Mapped[date] = mapped_column(Date, index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class InboundActivityRow(Base):

@@ -18,6 +18,7 @@ from bot.ports import DatabaseUnavailable
 from storage.repositories import SqlAudit, SqlCardTokens, SqlCases, SqlDirectory, SqlMeetings
 from storage.repositories.actions import SqlActions
 from storage.repositories.addresses import SqlAddressBook
+from storage.repositories.figures import SqlFigures
 from storage.repositories.inbound import SqlInboundActivities
 from storage.repositories.outbox import SqlOutbox
 from storage.repositories.reminders import SqlReminders
@@ -63,6 +64,7 @@ class SqlUnitOfWork:
         self.actions = SqlActions(self.session)
         self.reminders = SqlReminders(self.session)
         self.inbound = SqlInboundActivities(self.session)
+        self.figures = SqlFigures(self.session)
         return self
 
     async def __aexit__(

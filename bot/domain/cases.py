@@ -8,6 +8,7 @@ from datetime import date, datetime
 from bot.domain.actions import Action, Amendment
 from bot.domain.calendar import WorkingDayCalendar
 from bot.domain.deadlines import CaseDeadlines
+from bot.domain.identities import SerialPerpetrator
 from bot.domain.lifecycle import AWAITING_CONFERENCE, CaseState, Transition
 from bot.domain.referral import Criteria, Referral
 
@@ -143,6 +144,8 @@ class CaseDetail:
     # Who did what, for the timeline and amendments: aad id -> "Name (role)".
     people: dict[str, str] = field(default_factory=dict)
     amendments: tuple[Amendment, ...] = ()
+    # The coordinator's view only: the person causing harm is named for other victims too.
+    serial_perpetrator: SerialPerpetrator | None = None
 
 
 @dataclass(frozen=True)

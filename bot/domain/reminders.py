@@ -37,6 +37,7 @@ class ReminderKind(StrEnum):
     ACTION_DUE = "action.due"  # on the due date
     ACTION_OVERDUE = "action.overdue"  # next working day after, then every 2
     ACTION_ESCALATION = "action.escalation"  # 3 working days overdue: coordinator, once
+    CAPACITY_FORECAST = "capacity.forecast"  # weekly: the next 4 weeks' calendar, coordinators
 
     @property
     def lapses(self) -> bool:
@@ -225,3 +226,11 @@ class Schedule:
         late catch-up too, so nobody is nudged on two days running)."""
         slot = self.calendar.add_working_days(sent_on, 2)
         return self.plan(ReminderKind.ACTION_OVERDUE, case_id, action_id, slot)
+
+    def capacity_forecast(self, after: date) -> ReminderPlan:
+        """The look at the next 4 weeks' conferences on the first working morning of the week
+        after ``after``, worth sending that day only. Weekly is enough: a new case's target is
+        at least 14 working days away, so a weekly look still warns weeks before any miss."""
+        monday = after - timedelta(days=after.weekday()) + timedelta(days=7)
+        slot = self.calendar.next_working_day(monday)
+        return self.plan(ReminderKind.CAPACITY_FORECAST, None, 0, slot, self.end_of(slot))

@@ -17,6 +17,7 @@ from bot.domain.errors import FieldErrors, MaratError
 from bot.domain.referral import criteria_text
 from bot.domain.wording import day, moment, plural
 from bot.logs import configure_logging
+from bot.ops import figures_cli
 from bot.ops.demo import seed_demo
 from bot.ops.demo_run import run_demo
 from bot.ops.launcher import LaunchError
@@ -90,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
         "backup", help="copy the SQLite database consistently while the bot runs"
     )
     backup.add_argument("file", type=Path, help="the new file to write (never overwritten)")
+    figures_cli.add_parsers(commands)
 
     package = commands.add_parser("teams-package", help="build the Teams app package (zip)")
     package.add_argument("--app-id", help="the bot's Microsoft App ID (default: MicrosoftAppId)")
@@ -278,6 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"Backed up {made.source.name} to {made.target} "
                 f"({made.size_bytes // 1024} KiB, integrity checked)."
             )
+        elif args.command in ("report", "capacity"):
+            sys.stdout.write(figures_cli.run(settings, args))
         elif args.command == "teams-package":
             options = PackageOptions(
                 args.app_id or settings.app_id,

@@ -24,7 +24,8 @@ ACCENT: Final = (0x5B, 0x2C, 0x6F)  # a deep purple, the colour of the domestic-
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 
-# Teams shows at most 10 commands per list; these are the ones people type most.
+# Teams shows at most 10 commands per list; these are the ones people type most (`close`
+# gave its place to `report`: it is typed with a reference and a reason anyway).
 PERSONAL_COMMANDS: Final = (
     ("refer", "Open a referral card and create a case"),
     ("agenda", "A conference's agenda or pack: agenda [next|today|YYYY-MM-DD] [pack]"),
@@ -33,7 +34,7 @@ PERSONAL_COMMANDS: Final = (
     ("plan", "A case's action plan: plan REF"),
     ("actions", "Open actions: actions [mine|overdue]"),
     ("review", "Re-list a case: review REF REASON"),
-    ("close", "Close a case: close REF [REASON]"),
+    ("report", "Partnership figures: report [YYYY-MM-DD YYYY-MM-DD]"),
     ("meeting", "Conferences: meeting add YYYY-MM-DD | meeting list"),
     ("help", "What you can do"),
 )
@@ -41,6 +42,7 @@ CHANNEL_COMMANDS: Final = (
     ("agenda", "Counts and references for a conference (detail goes to your 1:1 chat)"),
     ("cases", "How many cases are open (detail goes to your 1:1 chat)"),
     ("actions", "How many actions are open (detail goes to your 1:1 chat)"),
+    ("report", "Partnership figures (the card goes to your 1:1 chat)"),
     ("help", "What you can do"),
 )
 

@@ -111,6 +111,10 @@ class Cases:
             people = await people_named(
                 uow, [t.actor_aad_id for t in transitions] + [a.by for a in amendments]
             )
+            # Serial perpetrators are flagged to coordinators only, never to contacts.
+            serial = (
+                await uow.figures.serial_perpetrator(case.id) if person.is_coordinator else None
+            )
             await audit(ctx, uow, person, "case.view", case.id)
             await uow.commit()
         return CaseDetail(
@@ -128,6 +132,7 @@ class Cases:
             returns,
             people,
             amendments,
+            serial,
         )
 
     @staticmethod

@@ -124,7 +124,11 @@ class Conferences:
                 )
             meeting = await uow.meetings.add(day, capacity, actor, ctx.now())
             await uow.reminders.schedule(
-                ctx.schedule.conference(meeting.id, meeting.date), ctx.now()
+                [
+                    *ctx.schedule.conference(meeting.id, meeting.date),
+                    ctx.schedule.capacity_forecast(ctx.today()),
+                ],
+                ctx.now(),
             )
             listed = await self._list_waiting(uow, meeting)
             role = "operator" if aad is None else "coordinator"

@@ -26,6 +26,8 @@ class ServiceOptions:
     send_time: time = time(9, 0)
     # A referral received longer ago than this needs its date confirmed in the card.
     received_max_age_days: int = 28
+    capacity_warning_threshold: float = 0.5  # chance of a miss that makes the forecast warn
+    adult_female_population: int | None = None  # for cases per 10,000 adult women
 
 
 def _nothing() -> None:

@@ -207,6 +207,8 @@ class Referrals:
         ]
         plans.append(schedule.missing_returns(case.id, d.discussion))
         plans.append(schedule.discussion(case.id, d.discussion))
+        # The weekly capacity forecast plans its own next week once started; this starts it.
+        plans.append(schedule.capacity_forecast(self.ctx.today()))
         if case.listing.breach:
             day_ten = self.ctx.calendar.add_working_days(d.day_zero, 10)
             plans.extend(schedule.no_conference(case.id, self.ctx.now(), day_ten))

@@ -17,6 +17,7 @@ from bot.domain.lifecycle import CaseState
 from bot.domain.reminders import ReminderKind, ReminderPlan
 from bot.domain.wording import day, plural, verb
 from bot.ports import ProactiveCards, ReminderItem, UnitOfWork
+from bot.services.capacity import CapacityPlanner
 from bot.services.context import UseCaseContext
 from bot.services.discussion import DISCUSSION_CARD
 from bot.services.outbox import agency_names, coordinators_for, notice
@@ -60,12 +61,15 @@ class ReminderMessages:
     def __init__(self, ctx: UseCaseContext, cards: ProactiveCards) -> None:
         self.ctx = ctx
         self.cards = cards
+        self.capacity = CapacityPlanner(ctx)
 
     async def effect(self, uow: UnitOfWork, item: ReminderItem) -> Effect | Skip:
         """The messages the reminder would send now, or why it no longer applies."""
         kind = item.kind
         if kind is ReminderKind.CONFERENCE_BEFORE or kind is ReminderKind.CONFERENCE_DAY:
             return await self._conference(uow, item)
+        if kind is ReminderKind.CAPACITY_FORECAST:
+            return await self._capacity(uow, item)
         case = await uow.cases.by_id(item.case_id) if item.case_id else None
         if case is None:
             return Skip("the case is gone")
@@ -209,6 +213,22 @@ class ReminderMessages:
             to="; ".join(agencies.values()),
             why=f"{plural(len(cases), 'case')} listed at the conference of {day(meeting.date)}",
         )
+
+    async def _capacity(self, uow: UnitOfWork, item: ReminderItem) -> Effect:
+        """Each week: warn the coordinators if the next 4 weeks' calendar is likely to miss
+        the target, and plan next week's look either way."""
+        effect = Effect(follow_ups=[self.ctx.schedule.capacity_forecast(item.slot)])
+        warning = await self.capacity.warning(uow, item.slot)
+        if warning is None:
+            effect.why = "no miss of the day-14 target is likely in the next 4 weeks"
+            return effect
+        coordinators = await uow.directory.coordinators()
+        effect.messages = [Outgoing(c.aad_object_id, notice(warning.text)) for c in coordinators]
+        effect.to = f"coordinators: {names(coordinators)}"
+        effect.why = (
+            f"a miss of the day-14 target is likely by {day(warning.forecast.first_breach)}"
+        )
+        return effect
 
     async def _no_conference(self, uow: UnitOfWork, case: CaseView) -> Effect | Skip:
         if case.heard_at is not None:

@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.domain.clock import LONDON
 from bot.domain.errors import NotFound
 from bot.domain.reminders import ReminderKind, ReminderState, has_lapsed
 from bot.domain.wording import moment
@@ -105,6 +106,12 @@ class ReminderSweep:
                 if has_lapsed(item.kind, item.expires_at, now):
                     # After downtime: missed, and its moment has passed.
                     await self._finish(uow, item, ReminderState.DROPPED, "expired", now)
+                    if item.kind is ReminderKind.CAPACITY_FORECAST:
+                        # The weekly look goes on: next week's, counted from today.
+                        today = now.astimezone(LONDON).date()
+                        await uow.reminders.schedule(
+                            [self.ctx.schedule.capacity_forecast(today)], now
+                        )
                     log.info(DROPPED_EXPIRED, extra={"outcome": item.kind.value})
                     result.dropped += 1
                 elif await uow.reminders.superseded(item, now):

@@ -31,6 +31,7 @@ from bot.logs import new_correlation_id
 from bot.ports import Messenger, ProactiveCards
 from bot.services.actions import Actions
 from bot.services.amendments import Amendments
+from bot.services.capacity import CapacityPlanner
 from bot.services.cases import Cases
 from bot.services.conferences import Conferences
 from bot.services.context import ServiceOptions, UseCaseContext
@@ -44,6 +45,7 @@ from bot.services.plan_view import PlanBoard
 from bot.services.plans import Plans
 from bot.services.referrals import Referrals
 from bot.services.reminders import ReminderSweep
+from bot.services.reports import Reports
 from bot.settings import Settings
 from bot.teams.conversations import Conversations
 from bot.teams.gateway import BotFrameworkGateway, TurnGateway
@@ -147,6 +149,8 @@ def build_dependencies(
         discussions=Discussions(ctx),
         directory=DirectoryAdmin(ctx),
         memberships=Memberships(ctx, messenger),
+        reports=Reports(ctx),
+        capacity=CapacityPlanner(ctx),
         help_contact=help_contact,
     )
 
@@ -158,6 +162,8 @@ def options_of(settings: Settings) -> ServiceOptions:
         RepeatRule(settings.repeat_rule),
         settings.send_time,
         settings.received_max_age_days,
+        settings.capacity_warning_threshold / 100,
+        settings.adult_female_population,
     )
 
 

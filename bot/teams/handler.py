@@ -43,6 +43,7 @@ from dialogs import (
     meeting,
     plan,
     refer,
+    report,
 )
 from dialogs import help as help_dialog
 from dialogs.base import Dependencies, Mentioned, Reply, TurnInfo
@@ -68,6 +69,7 @@ COMMANDS: dict[str, CommandHandler] = {
     "defer": lifecycle.defer,
     "withdraw": lifecycle.withdraw,
     "close": lifecycle.close,
+    "report": report.run,
 }
 VERBS: dict[str, VerbHandler] = {
     "refer.submit": refer.submit,

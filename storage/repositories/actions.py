@@ -17,6 +17,7 @@ from bot.domain.actions import (
     Amendment,
     AmendmentKind,
 )
+from bot.domain.clock import LONDON
 from storage.models import (
     ActionAmendmentRow,
     ActionRow,
@@ -124,7 +125,7 @@ class SqlActions:
         await self.session.execute(
             update(ActionRow)
             .where(ActionRow.case_id == case_id, ActionRow.agreed_at.is_(None))
-            .values(agreed_at=at)
+            .values(agreed_at=at, agreed_on=at.astimezone(LONDON).date())
         )
 
     async def record_update(
@@ -133,7 +134,13 @@ class SqlActions:
         await self.session.execute(
             update(ActionRow)
             .where(ActionRow.id == action_id)
-            .values(status=change.status.value, note=change.note, updated_by=by, updated_at=at)
+            .values(
+                status=change.status.value,
+                note=change.note,
+                updated_by=by,
+                updated_at=at,
+                closed_on=at.astimezone(LONDON).date() if change.status.is_closed else None,
+            )
         )
         self.session.add(
             ActionUpdateRow(

@@ -14,7 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.domain.cases import CaseView, Discussion, Listing
+from bot.domain.clock import LONDON
 from bot.domain.deadlines import CaseDeadlines, ConferenceChoice
+from bot.domain.figure_records import hearing_day
+from bot.domain.identities import perpetrator_key
 from bot.domain.information import Answer, InformationRequest
 from bot.domain.lifecycle import CaseState, Transition
 from bot.domain.referral import Criteria, Referral
@@ -25,6 +28,7 @@ from storage.models import (
     CaseDiscussionRow,
     CaseRow,
     CaseSequenceRow,
+    HearingRow,
     InformationRequestRow,
     ListingRow,
     MeetingRow,
@@ -100,6 +104,7 @@ class SqlCases:
                 victim_disability=referral.victim_disability,
                 victim_lgbt=referral.victim_lgbt,
                 perpetrator_name=referral.perpetrator_name,
+                perpetrator_key=perpetrator_key(referral.perpetrator_name),
                 perpetrator_dob=referral.perpetrator_dob,
                 relationship=referral.relationship,
                 children_count=referral.children_count,
@@ -370,6 +375,7 @@ class SqlCases:
             )
             .values(
                 answered_at=at,
+                answered_on=at.astimezone(LONDON).date(),
                 answered_by=by,
                 known=answer.known,
                 information=answer.information,
@@ -399,11 +405,26 @@ class SqlCases:
         await self.session.flush()
 
     async def set_heard(self, case_id: int, meeting_id: int | None, at: datetime) -> None:
+        """Record the hearing (every one is kept: the first is what the target is about)."""
         await self.session.execute(
             update(CaseRow)
             .where(CaseRow.id == case_id)
             .values(heard_at=at, heard_meeting_id=meeting_id)
         )
+        meeting_day = (
+            await self.session.scalar(select(MeetingRow.date).where(MeetingRow.id == meeting_id))
+            if meeting_id is not None
+            else None
+        )
+        self.session.add(
+            HearingRow(
+                case_id=case_id,
+                meeting_id=meeting_id,
+                heard_on=hearing_day(meeting_day, at),
+                at=at,
+            )
+        )
+        await self.session.flush()
 
     async def end_listing(self, case_id: int, at: datetime) -> None:
         """The case was heard (or withdrawn/closed): it no longer takes a conference place."""
@@ -476,6 +497,7 @@ class SqlCases:
                 notes=notes,
                 recorded_by=by,
                 recorded_at=at,
+                recorded_on=at.astimezone(LONDON).date(),
             )
             .on_conflict_do_nothing(index_elements=[CaseDiscussionRow.case_id])
             .returning(CaseDiscussionRow.id)

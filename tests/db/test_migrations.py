@@ -118,3 +118,75 @@ def test_upgrading_twice_is_harmless_and_keeps_the_data(empty_url: str) -> None:
     assert (revision, up_to_date) == (head_revision(), True)
     assert asyncio.run(agency_keys()) == ["police"]
     command.check(alembic_config(empty_url))
+
+
+def test_the_figures_migration_keeps_earlier_hearings_and_keys_earlier_perpetrators(
+    empty_url: str,
+) -> None:
+    """Cases heard before revision 0008 get their hearing row (on the conference's day when
+    the plan was recorded later), and referrals their perpetrator key."""
+    from alembic.script import ScriptDirectory
+
+    before = ScriptDirectory.from_config(alembic_config(empty_url)).get_revision("0008")
+    assert before is not None and isinstance(before.down_revision, str)
+    command.upgrade(alembic_config(empty_url), before.down_revision)
+
+    async def seed() -> None:
+        engine = create_engine(empty_url)
+        from datetime import UTC, datetime
+
+        now = datetime(2027, 1, 15, 10, tzinfo=UTC)
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO agencies (id, key, name, active, created_at) "
+                    "VALUES (1, 'police', 'Police', true, :now)"
+                ),
+                {"now": now},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO meetings (id, date, capacity, created_at, created_by) "
+                    "VALUES (1, '2027-01-14', 18, :now, 'cli')"
+                ),
+                {"now": now},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO cases (id, reference, state, received_date, day_zero, "
+                    "information_due, discussion_date, earliest_conference, conference_target, "
+                    "created_at, created_by, version, heard_at, heard_meeting_id) VALUES "
+                    "(1, 'MARAT-2027-0001', 'monitoring', '2027-01-04', '2027-01-04', "
+                    "'2027-01-06', '2027-01-07', '2027-01-08', '2027-01-22', :now, 'x', 1, "
+                    ":heard, 1)"
+                ),
+                {"now": now, "heard": datetime(2027, 1, 15, 9, tzinfo=UTC)},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO referrals (case_id, victim_name, victim_gender, "
+                    "victim_ethnicity, victim_disability, victim_lgbt, perpetrator_name, "
+                    "relationship, children_count, referring_agency_id, criteria, "
+                    "received_date, consent) VALUES (1, 'Ada Example', 'female', "
+                    "'not_known', 'no', 'no', 'Bram  O''Madeup', 'ex_partner', 0, 1, "
+                    "'visible_high_risk', '2027-01-04', true)"
+                )
+            )
+        await engine.dispose()
+
+    async def read() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+        engine = create_engine(empty_url)
+        async with engine.connect() as connection:
+            hearings = (
+                await connection.execute(text("SELECT case_id, meeting_id, heard_on FROM hearings"))
+            ).all()
+            keys = (await connection.execute(text("SELECT perpetrator_key FROM referrals"))).all()
+        await engine.dispose()
+        return [tuple(h) for h in hearings], [tuple(k) for k in keys]
+
+    asyncio.run(seed())
+    upgrade(empty_url)
+    hearings, keys = asyncio.run(read())
+    # Agreed on 15 January, recorded against the conference of the 14th: heard on the 14th.
+    assert [(c, m, str(d)) for c, m, d in hearings] == [(1, 1, "2027-01-14")]
+    assert keys == [("bram omadeup",)]

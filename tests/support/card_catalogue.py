@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,10 @@ from bot.domain.directory import (
     Person,
     agency_key,
 )
+from bot.domain.figure_records import Period
+from bot.domain.figure_tallies import FigureFacts
+from bot.domain.figures import compute_figures
+from bot.domain.identities import SerialPerpetrator
 from bot.domain.lifecycle import CaseState, Transition
 from bot.domain.pack import conference_pack
 from bot.domain.referral import RECEIVED_CONFIRMED, parse_referral
@@ -53,6 +58,8 @@ from cards.plan import plan_card
 from cards.plan_agreed import plan_agreed_card
 from cards.referral import referral_card
 from cards.referral_recorded import already_submitted_card, referral_done_card
+from cards.report import report_card
+from tests.support import figure_world
 from tests.support.builders import COORDINATOR, POLICE_CONTACT, referral_inputs
 
 Card = dict[str, Any]
@@ -597,6 +604,41 @@ def _cards() -> Iterator[tuple[str, Callable[[], Card]]]:
     yield (
         "case-closed-card",
         lambda: message_card(f"{REFERENCE} is closed, so this card needs nothing more. Thank you."),
+    )
+    yield (
+        "case-coordinator-serial-perpetrator",
+        lambda: case_card(
+            replace(
+                _detail(True),
+                serial_perpetrator=SerialPerpetrator(2, ("MARAT-2026-0007", "MARAT-2026-0031")),
+            ),
+            CALENDAR,
+            TODAY,
+            True,
+        ),
+    )
+    yield (
+        "report",
+        lambda: report_card(
+            compute_figures(
+                figure_world.FACTS,
+                figure_world.Q1,
+                figure_world.AS_OF,
+                CALENDAR,
+                adult_female_population=75_000,
+            )
+        ),
+    )
+    yield (
+        "report-empty",
+        lambda: report_card(
+            compute_figures(
+                FigureFacts(agency_names=figure_world.AGENCIES),
+                Period(date(2027, 1, 1), date(2027, 3, 31)),
+                date(2027, 4, 12),
+                CALENDAR,
+            )
+        ),
     )
     yield "cases", lambda: cases_card([a_case(), a_case(breach=True)], TODAY)
     yield "cases-empty", lambda: cases_card([], TODAY)

@@ -132,6 +132,13 @@ RULES = (
         exempt=("bot/teams/",),
     ),
     Rule(
+        "only bot/ops/charts.py imports matplotlib (headless, for `marat report --chart`)",
+        APP_PACKAGES,
+        lambda m: not _within(m, "matplotlib"),
+        ("bot/ops/sample.py", "import matplotlib.pyplot"),
+        exempt=("bot/ops/charts.py",),
+    ),
+    Rule(
         "only storage imports SQLAlchemy and Alembic",
         APP_PACKAGES,
         lambda m: not _within(m, "sqlalchemy", "alembic"),
